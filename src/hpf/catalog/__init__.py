@@ -1,0 +1,1 @@
+"""The service catalogue (from spec/services.csv), channels and dated parameters."""

@@ -1,0 +1,1 @@
+"""Channel adapters: each translates its input into gateway calls and renders the result."""

@@ -1,0 +1,124 @@
+"""Request dependencies of the JSON API: the transaction, the channel and the caller.
+
+Use the `DbSession` alias (never a bare `Depends(get_db)`): FastAPI caches a dependency per
+(callable, scope), so a second spelling would open a second session in the same request, and on
+SQLite (BEGIN IMMEDIATE) the two would wait on each other. The alias ends the transaction when
+the endpoint returns, before the response is sent, so a client never sees a result that was
+not committed.
+"""
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from hpf.catalog.domain import CHANNELS
+from hpf.gateway.principal import ANONYMOUS, Principal
+from hpf.identity import service as identity
+from hpf.identity.domain import ROLES
+from hpf.kit.errors import Forbidden, HpfError, InvalidInput, Unauthorized
+
+SESSION_COOKIE = "hpf_session"
+CHANNEL_HEADER = "X-HPF-Channel"
+DEFAULT_CHANNEL = "hall"
+MAX_TOKEN_LENGTH = 128
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """One session and transaction per request: commit on success, roll back on error.
+
+    A refusal marked `keep_writes` (failed login, wrong SMS code) commits the evidence it left
+    (failure counter, login event, attempt count) before it reaches the client.
+    """
+    factory = request.app.state.session_factory
+    kept: HpfError | None = None
+    with factory() as session:
+        with session.begin():
+            try:
+                yield session
+            except HpfError as exc:
+                if not getattr(exc, "keep_writes", False):
+                    raise
+                kept = exc
+        if kept is not None:
+            raise kept
+
+
+DbSession = Annotated[Session, Depends(get_db, scope="function")]
+
+
+def request_channel(request: Request) -> str:
+    """The channel of a request: header X-HPF-Channel, "hall" when absent."""
+    channel = request.headers.get(CHANNEL_HEADER, DEFAULT_CHANNEL).strip() or DEFAULT_CHANNEL
+    if channel not in CHANNELS:
+        raise InvalidInput("未知的服务渠道", code="UNKNOWN_CHANNEL", channel=channel[:32])
+    return channel
+
+
+Channel = Annotated[str, Depends(request_channel)]
+
+
+def request_token(request: Request) -> str | None:
+    """The session token: `Authorization: Bearer …` first, then the hpf_session cookie."""
+    header = request.headers.get("authorization")
+    if header:
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() == "bearer" and value.strip():
+            return value.strip()[: MAX_TOKEN_LENGTH + 1]
+        return ""  # present but unusable: reported as an expired session, not as no login
+    return request.cookies.get(SESSION_COOKIE)
+
+
+def client_ip(request: Request) -> str | None:
+    """The peer address (a trusted proxy's X-Forwarded-For is the lead's to configure)."""
+    return request.client.host if request.client else None
+
+
+def current_principal(request: Request) -> Principal:
+    """The caller of a live session, or ANONYMOUS.
+
+    Resolved in a short transaction of its own, committed before the endpoint runs: the
+    endpoint may open its own transactions (gateway.invoke does), and on SQLite an open
+    transaction here would block them until busy_timeout.
+    """
+    token = request_token(request)
+    request.state.hpf_token_rejected = False
+    if token is None:
+        return ANONYMOUS
+    with request.app.state.session_factory() as db, db.begin():
+        principal = identity.resolve(db, token)
+    if principal is None:
+        request.state.hpf_token_rejected = True
+        return ANONYMOUS
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def require_principal(request: Request, principal: CurrentPrincipal) -> Principal:
+    """The caller, who must be logged in (LOGIN_REQUIRED, or SESSION_EXPIRED for a dead token)."""
+    if principal.kind == "anonymous":
+        if getattr(request.state, "hpf_token_rejected", False):
+            raise Unauthorized("登录已失效，请重新登录", code="SESSION_EXPIRED")
+        raise Unauthorized("请先登录", code="LOGIN_REQUIRED")
+    return principal
+
+
+RequiredPrincipal = Annotated[Principal, Depends(require_principal)]
+
+
+def require_staff(role: str | None = None):
+    """A dependency admitting centre staff only, holding `role` when given (admin holds all)."""
+    if role is not None and role not in ROLES:
+        raise ValueError(f"unknown role {role!r}")
+
+    def staff_principal(principal: RequiredPrincipal) -> Principal:
+        if not principal.is_staff:
+            raise Forbidden("仅限公积金中心工作人员办理", code="STAFF_ONLY")
+        if role is not None and not principal.has_role(role):
+            raise Forbidden("您没有办理该业务的权限", code="ROLE_REQUIRED", role=role)
+        return principal
+
+    return staff_principal

@@ -1,0 +1,71 @@
+"""HTTP channel of the gateway: the catalogue and POST /api/v1/services/{code}."""
+
+from typing import Any
+
+from fastapi import APIRouter, Body, Depends, Header, Request
+from fastapi.responses import JSONResponse
+
+from hpf.catalog import domain as catalog
+from hpf.channels.api.deps import current_principal, require_principal
+from hpf.gateway import registry
+from hpf.gateway import service as gateway
+from hpf.gateway.principal import Principal
+from hpf.kit.errors import InvalidInput
+
+router = APIRouter(prefix="/api/v1", tags=["services"])
+
+
+def request_channel(x_hpf_channel: str | None = Header(default=None)) -> str:
+    """The calling channel (X-HPF-Channel), default the web hall."""
+    channel = (x_hpf_channel or "hall").strip()
+    if channel not in catalog.CHANNELS:
+        raise InvalidInput("未知的服务渠道", code="UNKNOWN_CHANNEL", channel=channel)
+    return channel
+
+
+@router.get("/services", summary="服务目录")
+def list_services() -> dict[str, Any]:
+    """Every catalogued service with its deployment and whether it is available yet."""
+    built = registry.implemented()
+    return {"items": [dict(s.as_dict(), available=s.code in built)
+                      for s in catalog.load().values()],
+            "channels": catalog.CHANNELS}
+
+
+@router.post("/services/{code}", summary="办理业务（经网关）")
+def call_service(
+    request: Request,
+    code: str,
+    params: dict[str, Any] = Body(default_factory=dict),
+    principal: Principal = Depends(current_principal),
+    channel: str = Depends(request_channel),
+    idempotency_key: str | None = Header(default=None),
+) -> JSONResponse:
+    """Invoke a service through the gateway; 202 when the application awaits review."""
+    outcome = gateway.invoke(request.app.state.session_factory, channel, principal, code,
+                             params, idempotency_key)
+    headers = {"X-Command-Id": str(outcome.command_id)} if outcome.command_id else {}
+    if outcome.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return JSONResponse(outcome.body, status_code=outcome.status, headers=headers)
+
+
+@router.get("/approvals", summary="待审核业务")
+def approvals(request: Request, principal: Principal = Depends(require_principal),
+              prefix: str | None = None) -> dict[str, Any]:
+    """The staff approval queue."""
+    from hpf.kit.errors import Forbidden
+
+    if not any(principal.has_role(r) for r in gateway.REVIEWER_ROLES):
+        raise Forbidden("无审核权限", code="NOT_A_REVIEWER")
+    with request.app.state.session_factory() as session:
+        return {"items": gateway.pending(session, service_prefix=prefix)}
+
+
+@router.post("/approvals/{command_id}", summary="审核（通过或驳回）")
+def decide(request: Request, command_id: int, approve: bool = Body(...),
+           reason: str | None = Body(default=None, max_length=300),
+           principal: Principal = Depends(require_principal)) -> dict[str, Any]:
+    """Approve or reject a pending application with a reason."""
+    return gateway.decide(request.app.state.session_factory, principal, command_id, approve,
+                          reason)

@@ -1,0 +1,167 @@
+"""The `hpf` command: database, demo city, server, jobs, ledger checks, outbox."""
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from hpf.config import get_settings
+
+app = typer.Typer(help="住房公积金综合服务平台 (Housing Provident Fund platform)", no_args_is_help=True)
+db_app = typer.Typer(help="Database migrations", no_args_is_help=True)
+demo_app = typer.Typer(help="Demo city", no_args_is_help=True)
+jobs_app = typer.Typer(help="Batch jobs", no_args_is_help=True)
+ledger_app = typer.Typer(help="Ledger checks", no_args_is_help=True)
+outbox_app = typer.Typer(help="Sent SMS and WeChat messages", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(demo_app, name="demo")
+app.add_typer(jobs_app, name="jobs")
+app.add_typer(ledger_app, name="ledger")
+app.add_typer(outbox_app, name="outbox")
+console = Console()
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Migrate the database to the latest schema."""
+    from hpf.kit.migrate import upgrade
+
+    upgrade(get_settings().database_url)
+    console.print("数据库已迁移到最新版本 (database at head)")
+
+
+def _database_empty() -> bool:
+    from sqlalchemy import func, select
+
+    from hpf.deposits.models import Employer
+    from hpf.kit.db import transaction
+
+    with transaction() as session:
+        return (session.scalar(select(func.count()).select_from(Employer)) or 0) == 0
+
+
+@demo_app.command("seed")
+def demo_seed(members: int = typer.Option(2000, help="number of members"),
+              seed: int = typer.Option(7, help="random seed"),
+              years: int = typer.Option(3, help="years of history")) -> None:
+    """Build a demo city with history produced by the real remittance and interest jobs."""
+    from hpf.demo.seed import seed_city
+
+    summary = seed_city(get_settings().database_url, members=members, seed=seed, years=years,
+                        show_progress=True)
+    console.print_json(json.dumps(summary, ensure_ascii=False, default=str))
+
+
+@app.command("serve")
+def serve(host: str | None = None, port: int | None = None) -> None:
+    """Serve the platform (API, pages, console)."""
+    import uvicorn
+
+    from hpf.main import create_app
+
+    settings = get_settings()
+    uvicorn.run(create_app(), host=host or settings.host, port=port or settings.port,
+                log_level="info")
+
+
+@app.command("up")
+def up(members: int = typer.Option(300, help="members of the demo city on first start")) -> None:
+    """What `make run` does: migrate, seed a demo city if empty, print logins, serve."""
+    db_upgrade()
+    if _database_empty():
+        console.print(f"数据库为空，正在生成演示城市（{members}名职工）…")
+        demo_seed(members=members, seed=7, years=2)
+    settings = get_settings()
+    _print_logins(settings.var_dir / "demo-credentials.json")
+    console.print(f"\n平台地址: [bold]http://{settings.host}:{settings.port}[/]  "
+                  f"接口文档: http://{settings.host}:{settings.port}/docs\n")
+    serve(None, None)
+
+
+def _print_logins(path: Path) -> None:
+    if not path.exists():
+        return
+    data = json.loads(path.read_text(encoding="utf-8"))
+    table = Table(title="演示账号 (demo logins)")
+    for col in ("角色", "kind", "login_name", "password"):
+        table.add_column(col)
+    for login in data.get("logins", []):
+        table.add_row(login["role"], login["kind"], login["login_name"], login["password"])
+    console.print(table)
+
+
+@jobs_app.command("run")
+def jobs_run(name: str, on: str = typer.Option(..., "--date", help="YYYY-MM-DD"),
+             chunk_size: int | None = None) -> None:
+    """Run a batch job (interest-settlement, arrears-notice)."""
+    from hpf.kit import clock
+    from hpf.kit.db import session_factory
+    from hpf.kit.errors import HpfError
+
+    try:
+        day = date.fromisoformat(on)
+    except ValueError:
+        console.print("[red]日期格式应为 YYYY-MM-DD[/]")
+        raise typer.Exit(2) from None
+    factory = session_factory()
+    try:
+        with clock.frozen(day):
+            if name == "interest-settlement":
+                from hpf.deposits.jobs import run_interest_settlement
+
+                result = run_interest_settlement(factory, day, chunk_size=chunk_size,
+                                                 show_progress=True)
+                console.print_json(json.dumps(result.as_dict()))
+            elif name == "arrears-notice":
+                from hpf.deposits.remittance import notify_arrears
+
+                with factory() as session, session.begin():
+                    console.print(f"已发送欠缴通知 {notify_arrears(session)} 条")
+            else:
+                console.print(f"[red]未知的作业 {name}[/] (interest-settlement, arrears-notice)")
+                raise typer.Exit(2)
+    except HpfError as exc:
+        console.print(f"[red]{exc.code}: {exc.message}[/]")
+        raise typer.Exit(1) from None
+
+
+@ledger_app.command("verify")
+def ledger_verify() -> None:
+    """Check that every voucher balances and every balance equals its postings."""
+    from hpf.kit.db import transaction
+    from hpf.ledger.verify import verify
+
+    with transaction() as session:
+        report = verify(session)
+    for key, value in report.checked.items():
+        console.print(f"checked {key}: {value}")
+    if report.ok:
+        console.print("[green]账务核对通过 (ledger verified)[/]")
+        return
+    for problem in report.problems:
+        console.print(f"[red]{problem}[/]")
+    raise typer.Exit(1)
+
+
+@outbox_app.command("list")
+def outbox_list(recipient: str | None = None, limit: int = 20) -> None:
+    """Show the latest messages in the outbox (SMS codes land here)."""
+    from hpf.kit.db import transaction
+    from hpf.notices.service import latest
+
+    with transaction() as session:
+        for m in latest(session, recipient, limit):
+            console.print(f"{m.id} {m.created_at:%Y-%m-%d %H:%M} {m.channel} {m.recipient} "
+                          f"{m.content}")
+
+
+def main() -> None:
+    """Entry point of the `hpf` script."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,59 @@
+"""Deposit batch jobs: annual interest settlement (年度结息)."""
+
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from hpf.catalog import params
+from hpf.config import get_settings
+from hpf.jobs.runner import JobResult, id_ranges, run_job
+from hpf.kit.errors import HpfError, InvalidInput
+from hpf.ledger import bulk
+from hpf.ledger import domain as ledger_domain
+from hpf.ledger import service as ledger
+from hpf.ledger.models import LedgerAccount
+
+
+def settlement_year(settle_date: date) -> int:
+    """The interest year a 30 June settlement date closes."""
+    if (settle_date.month, settle_date.day) != (6, 30):
+        raise InvalidInput("结息日应为6月30日", code="INVALID_SETTLEMENT_DATE")
+    return settle_date.year - 1
+
+
+def year_rate_ppm(session: Session, year: int) -> int:
+    """The single rate of an interest year; a year with a rate change is settled by segments."""
+    start, end = ledger_domain.interest_year_bounds(year)
+    table = params.history(session, "interest.annual_rate_ppm")
+    rates = ledger_domain.rates_in_force(table, start, end)
+    if len(rates) > 1:
+        raise HpfError("本结息年度内利率有调整，请使用分段计息结息",
+                       code="INTEREST_RATE_CHANGED_IN_YEAR", status=409,
+                       rates=[[str(d), r] for d, r in rates])
+    return rates[0][1]
+
+
+def run_interest_settlement(factory: sessionmaker[Session], settle_date: date, *,
+                            chunk_size: int | None = None,
+                            show_progress: bool = False) -> JobResult:
+    """Settle the interest year ending on settle_date for every open member account."""
+    year = settlement_year(settle_date)
+    size = chunk_size or get_settings().job_chunk_size
+
+    def plan(session: Session) -> list:
+        lo, hi = session.execute(
+            select(func.min(LedgerAccount.id), func.max(LedgerAccount.id)).where(
+                LedgerAccount.subject_code == ledger_domain.MEMBER_DEPOSITS,
+                LedgerAccount.accrual_year == year)
+        ).one()
+        return id_ranges(lo, hi, size)
+
+    def chunk(session: Session, spec: list[int], marker: int) -> tuple[int, int]:
+        rate = year_rate_ppm(session, year)
+        expense = ledger.system_account(session, ledger_domain.INTEREST_EXPENSE)
+        return bulk.settle_interest_range(session, year, spec[0], spec[1], rate, expense.id,
+                                          run_marker=marker)
+
+    return run_job(factory, "interest-settlement", settle_date.isoformat(), plan, chunk,
+                   show_progress=show_progress)

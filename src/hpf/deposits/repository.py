@@ -1,0 +1,159 @@
+"""Deposit queries. Everything that reads or bulk-writes deposit tables lives here."""
+
+from sqlalchemy import BigInteger, cast, func, select, text
+from sqlalchemy.orm import Session
+
+from hpf.deposits.models import (
+    M_NORMAL,
+    Employer,
+    Member,
+    Receipt,
+    RemitLine,
+    RemitList,
+)
+from hpf.kit.errors import NotFound
+from hpf.kit.money import ROUNDING_UNITS_FEN, sql_round_half_up
+
+
+def employer_by_no(session: Session, unit_no: str, *, lock: bool = False) -> Employer:
+    """The employer with a unit number, or NOT_FOUND."""
+    stmt = select(Employer).where(Employer.unit_no == unit_no)
+    if lock:
+        stmt = stmt.with_for_update()
+    employer = session.scalars(stmt).first()
+    if employer is None:
+        raise NotFound("单位账户不存在", code="EMPLOYER_NOT_FOUND", unit_no=unit_no)
+    return employer
+
+
+def employer_by_id(session: Session, employer_id: int, *, lock: bool = False) -> Employer:
+    """The employer with an id, or NOT_FOUND."""
+    employer = session.get(Employer, employer_id, with_for_update=lock)
+    if employer is None:
+        raise NotFound("单位账户不存在", code="EMPLOYER_NOT_FOUND")
+    return employer
+
+
+def employer_by_uscc(session: Session, uscc: str) -> Employer | None:
+    """The employer registered with a credit code, if any."""
+    return session.scalars(select(Employer).where(Employer.uscc == uscc)).first()
+
+
+def virtual_employer(session: Session, kind: str) -> Employer | None:
+    """The centre's virtual employer for flexible depositors or custody accounts."""
+    return session.scalars(select(Employer).where(Employer.kind == kind).limit(1)).first()
+
+
+def member_by_no(session: Session, member_no: str, *, lock: bool = False) -> Member:
+    """The member with a personal account number, or NOT_FOUND."""
+    stmt = select(Member).where(Member.member_no == member_no)
+    if lock:
+        stmt = stmt.with_for_update()
+    member = session.scalars(stmt).first()
+    if member is None:
+        raise NotFound("个人账户不存在", code="MEMBER_NOT_FOUND", member_no=member_no)
+    return member
+
+
+def member_by_id(session: Session, member_id: int, *, lock: bool = False) -> Member:
+    """The member with an id, or NOT_FOUND."""
+    member = session.get(Member, member_id, with_for_update=lock)
+    if member is None:
+        raise NotFound("个人账户不存在", code="MEMBER_NOT_FOUND")
+    return member
+
+
+def member_by_id_number(session: Session, id_number: str) -> Member | None:
+    """The member holding an ID number, if any."""
+    return session.scalars(select(Member).where(Member.id_number == id_number)).first()
+
+
+def count_members(session: Session, employer_id: int, status: str | None = None) -> int:
+    """Members of an employer, optionally of one status."""
+    stmt = select(func.count()).select_from(Member).where(Member.employer_id == employer_id)
+    if status:
+        stmt = stmt.where(Member.status == status)
+    return session.scalar(stmt) or 0
+
+
+def list_for_period(session: Session, employer_id: int, kind: str, period: int) -> RemitList | None:
+    """The live (not cancelled) list of a kind for an employer and month."""
+    return session.scalars(
+        select(RemitList).where(
+            RemitList.employer_id == employer_id, RemitList.kind == kind,
+            RemitList.period == period, RemitList.status != "cancelled",
+        ).order_by(RemitList.seq.desc()).limit(1)
+    ).first()
+
+
+def next_seq(session: Session, employer_id: int, kind: str, period: int) -> int:
+    """The next sequence number of lists for (employer, kind, period)."""
+    current = session.scalar(
+        select(func.max(RemitList.seq)).where(
+            RemitList.employer_id == employer_id, RemitList.kind == kind,
+            RemitList.period == period)
+    )
+    return (current or 0) + 1
+
+
+def fill_remit_lines(session: Session, remit_list: RemitList, rounding_unit: str) -> None:
+    """Insert the lines of a monthly list from every active member, set-based.
+
+    Each part is round_half_up(base × ratio) to the rounding unit: the same rule as
+    hpf.kit.money.percent_of, rendered in SQL by hpf.kit.money.sql_round_half_up.
+    """
+    unit = ROUNDING_UNITS_FEN[rounding_unit]
+    unit_part = f"{sql_round_half_up('m.base_fen * m.unit_ratio_bps', 10_000 * unit)} * {unit}"
+    member_part = f"{sql_round_half_up('m.base_fen * m.member_ratio_bps', 10_000 * unit)} * {unit}"
+    session.execute(
+        text(
+            "INSERT INTO dep_remit_line (list_id, member_id, account_id, period, base_fen, "
+            "unit_ratio_bps, member_ratio_bps, unit_fen, member_fen, amount_fen) "
+            f"SELECT :lid, m.id, m.account_id, :period, m.base_fen, m.unit_ratio_bps, "
+            f"m.member_ratio_bps, {unit_part}, {member_part}, ({unit_part}) + ({member_part}) "
+            "FROM dep_member m WHERE m.employer_id = :eid AND m.status = :normal "
+            "AND m.first_month <= :period AND m.base_fen > 0"
+        ),
+        {"lid": remit_list.id, "period": remit_list.period, "eid": remit_list.employer_id,
+         "normal": M_NORMAL},
+    )
+    refresh_list_totals(session, remit_list)
+
+
+def refresh_list_totals(session: Session, remit_list: RemitList) -> None:
+    """Recompute the list's counts and totals from its lines."""
+    count, unit_total, member_total = session.execute(
+        select(func.count(), cast(func.coalesce(func.sum(RemitLine.unit_fen), 0), BigInteger),
+               cast(func.coalesce(func.sum(RemitLine.member_fen), 0), BigInteger))
+        .where(RemitLine.list_id == remit_list.id)
+    ).one()
+    remit_list.member_count = count
+    remit_list.unit_total_fen = unit_total
+    remit_list.member_total_fen = member_total
+    remit_list.total_fen = unit_total + member_total
+
+
+def list_by_reference(session: Session, reference: str, *, lock: bool = False) -> RemitList | None:
+    """The list a payment reference (缴款识别码) points to."""
+    stmt = select(RemitList).where(RemitList.reference == reference)
+    if lock:
+        stmt = stmt.with_for_update()
+    return session.scalars(stmt).first()
+
+
+def receipt_by_txn(session: Session, bank_txn_id: str) -> Receipt | None:
+    """A receipt already booked for a bank transaction id."""
+    return session.scalars(select(Receipt).where(Receipt.bank_txn_id == bank_txn_id)).first()
+
+
+def list_credit_source() -> str:
+    """SELECT of (account_id, amount_fen, period) for one list, for ledger.bulk_credit."""
+    return ("SELECT account_id, amount_fen, period FROM dep_remit_line "
+            "WHERE list_id = :list_id AND amount_fen > 0")
+
+
+def supplement_credit_source() -> str:
+    """Supplement lines summed per account (one member may cover several months)."""
+    return ("SELECT account_id, CAST(SUM(amount_fen) AS BIGINT) AS amount_fen, MIN(period) AS period "
+            "FROM dep_remit_line WHERE list_id = :list_id GROUP BY account_id "
+            "HAVING SUM(amount_fen) > 0")

@@ -1,0 +1,63 @@
+"""Stored commands (every call) and their approvals (maker-checker)."""
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, String, Text, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from hpf.kit.db import Base, BigId
+
+
+class Command(Base):
+    """One service call: who, channel, service, parameters, status, result, idempotency key.
+
+    Status: running -> succeeded | failed, or pending (awaiting approval) -> succeeded |
+    failed | rejected. The same record serves retries, the approval queue and the audit.
+    """
+
+    __tablename__ = "gateway_command"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    service_code: Mapped[str] = mapped_column(String(48))
+    channel: Mapped[str] = mapped_column(String(16))
+    actor_kind: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[int | None] = mapped_column(BigInteger)
+    actor_name: Mapped[str | None] = mapped_column(String(64))
+    employer_id: Mapped[int | None] = mapped_column(BigInteger)
+    member_id: Mapped[int | None] = mapped_column(BigInteger)
+    params_json: Mapped[str] = mapped_column(Text)
+    params_hash: Mapped[str] = mapped_column(String(64))
+    idempotency_key: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(12))
+    result_json: Mapped[str | None] = mapped_column(Text)
+    error_code: Mapped[str | None] = mapped_column(String(48))
+    error_message: Mapped[str | None] = mapped_column(String(300))
+    required_approvals: Mapped[int] = mapped_column(Integer, default=0)
+    approvals: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        Index("ix_gateway_command_idem", "actor_kind", "actor_id", "idempotency_key",
+              unique=True),
+        Index("ix_gateway_command_status", "status", "service_code"),
+        Index("ix_gateway_command_employer", "employer_id", "id"),
+        Index("ix_gateway_command_member", "member_id", "id"),
+    )
+
+
+class Approval(Base):
+    """One staff decision on a pending command."""
+
+    __tablename__ = "gateway_approval"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    command_id: Mapped[int] = mapped_column(ForeignKey("gateway_command.id"))
+    level: Mapped[int] = mapped_column(Integer)
+    staff_id: Mapped[int] = mapped_column(BigInteger)
+    staff_name: Mapped[str] = mapped_column(String(64))
+    decision: Mapped[str] = mapped_column(String(8))
+    reason: Mapped[str | None] = mapped_column(String(300))
+    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (Index("ix_gateway_approval_once", "command_id", "staff_id", unique=True),)

@@ -1,0 +1,102 @@
+"""Business components register their service handlers here, by catalogue code."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy.orm import Session
+
+from hpf.gateway.principal import Principal
+
+
+class Params(BaseModel):
+    """Base of every service's parameters: unknown fields are refused, strings trimmed."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, str_max_length=500)
+
+
+class NoParams(Params):
+    """A service that takes no parameters."""
+
+
+@dataclass
+class Ctx:
+    """What a handler gets: the transaction, the caller, the channel and its command id."""
+
+    session: Session
+    principal: Principal
+    channel: str
+    command_id: int | None = None
+    # Set by a handler so the command is filed under the employer/member it concerns.
+    employer_id: int | None = None
+    member_id: int | None = None
+
+
+Execute = Callable[[Ctx, Any], dict]
+Review = Callable[[Ctx, Any], int]
+Reject = Callable[[Ctx, Any, int], None]
+
+
+@dataclass(frozen=True)
+class Handler:
+    """A service implementation.
+
+    `review` (optional) validates an application and returns how many staff approvals it
+    needs (0: execute at once). `execute` performs the business and returns the result.
+    `on_reject` undoes what `review` set aside (reservations) when staff reject it.
+    """
+
+    code: str
+    params: type[Params]
+    execute: Execute
+    review: Review | None = None
+    on_reject: Reject | None = None
+    allow_anonymous: bool = False
+
+
+_handlers: dict[str, Handler] = {}
+
+
+def register(handler: Handler) -> Handler:
+    """Add a handler; a code can be registered once."""
+    if handler.code in _handlers and _handlers[handler.code] is not handler:
+        raise ValueError(f"duplicate handler for {handler.code}")
+    _handlers[handler.code] = handler
+    return handler
+
+
+def service(code: str, params: type[Params] = NoParams, *, review: Review | None = None,
+            on_reject: Reject | None = None, allow_anonymous: bool = False):
+    """Decorator registering `execute` for a catalogue code."""
+
+    def wrap(fn: Execute) -> Execute:
+        register(Handler(code, params, fn, review, on_reject, allow_anonymous))
+        return fn
+
+    return wrap
+
+
+def get(code: str) -> Handler | None:
+    """The handler of a code, loading the business components on first use."""
+    load_components()
+    return _handlers.get(code)
+
+
+def implemented() -> set[str]:
+    """Codes with a handler."""
+    load_components()
+    return set(_handlers)
+
+
+_loaded = False
+
+
+def load_components() -> None:
+    """Import the modules that register handlers (once)."""
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    import hpf.deposits.handlers  # noqa: F401
+    import hpf.queries.handlers  # noqa: F401

@@ -1,0 +1,316 @@
+"""invoke(): the one entry of every channel into the business, and the approval decisions.
+
+Order of the checks (DESIGN.md): catalogue and channel deployment; the principal's right to the
+service; parameters; idempotent replay; then the business, inside the same transaction as the
+stored command. A refusal rolls the business back and is stored as a failed command in a
+transaction of its own, so a refusal writes nothing but its record.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from hpf.catalog import domain as catalog
+from hpf.gateway import registry
+from hpf.gateway.models import Approval, Command
+from hpf.gateway.principal import Principal
+from hpf.gateway.registry import Ctx
+from hpf.kit import clock
+from hpf.kit.errors import Conflict, Forbidden, HpfError, InvalidInput, NotAvailable, NotFound
+
+MAX_PARAMS_BYTES = 64 * 1024
+MAX_KEY_LENGTH = 64
+
+# Which principals may call a service of each catalogue actor. Staff act for anyone at the
+# counter; "public" services need no login.
+ACTOR_PRINCIPALS = {
+    "member": {"member", "staff"},
+    "unit": {"unit", "staff"},
+    "developer": {"developer", "staff"},
+    "staff": {"staff"},
+    "system": {"system", "staff"},
+    "public": {"member", "unit", "developer", "staff", "system", "anonymous"},
+}
+
+
+@dataclass
+class Outcome:
+    """What the channel renders: HTTP status, body, the command id, whether replayed."""
+
+    status: int
+    body: dict[str, Any]
+    command_id: int | None
+    replayed: bool = False
+
+
+def _canonical(params: dict[str, Any]) -> tuple[str, str]:
+    text = json.dumps(params, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return text, hashlib.sha256(text.encode()).hexdigest()
+
+
+def _authorise(service: catalog.Service, handler: registry.Handler, principal: Principal,
+               channel: str) -> None:
+    if channel not in catalog.CHANNELS:
+        raise InvalidInput("未知的服务渠道", code="UNKNOWN_CHANNEL", channel=channel)
+    # The counter is the centre's own desk: staff there can handle every service.
+    at_counter = channel == "counter" and principal.kind == "staff"
+    if channel not in service.channels and not at_counter:
+        raise Forbidden(
+            f"「{service.name_zh}」不在{catalog.CHANNELS[channel]}提供",
+            code="SERVICE_NOT_ON_CHANNEL", service=service.code, channel=channel,
+        )
+    if principal.kind == "anonymous" and handler.allow_anonymous:
+        return
+    allowed = set().union(*(ACTOR_PRINCIPALS[a] for a in service.actors))
+    if principal.kind not in allowed:
+        if principal.kind == "anonymous":
+            from hpf.kit.errors import Unauthorized
+
+            raise Unauthorized("请先登录后再办理该业务", code="LOGIN_REQUIRED")
+        raise Forbidden(f"当前用户无权办理「{service.name_zh}」", code="ACTOR_NOT_ALLOWED")
+    if service.mode == "counter" and principal.kind != "staff":
+        raise Forbidden(f"「{service.name_zh}」须到服务网点柜面办理", code="COUNTER_ONLY")
+
+
+def _parse(handler: registry.Handler, params: dict[str, Any]) -> registry.Params:
+    if not isinstance(params, dict):
+        raise InvalidInput("参数必须是对象", code="INVALID_PARAMS")
+    try:
+        return handler.params.model_validate(params)
+    except ValidationError as exc:
+        errors = [
+            {"field": ".".join(str(p) for p in e["loc"]), "type": e["type"], "detail": e["msg"]}
+            for e in exc.errors(include_url=False, include_context=False, include_input=False)
+        ]
+        raise InvalidInput("业务参数有误", code="INVALID_PARAMS", errors=errors) from None
+
+
+def _replay(command: Command, params_hash: str) -> Outcome:
+    if command.params_hash != params_hash:
+        raise Conflict("同一业务流水号已用于不同的申请内容", code="IDEMPOTENCY_MISMATCH")
+    status = 202 if command.status == "pending" else 200
+    body = json.loads(command.result_json) if command.result_json else {}
+    return Outcome(status, body, command.id, replayed=True)
+
+
+def _find_by_key(session: Session, principal: Principal, key: str) -> Command | None:
+    return session.scalars(
+        select(Command).where(
+            Command.actor_kind == principal.kind,
+            Command.actor_id.is_(None) if principal.user_id is None
+            else Command.actor_id == principal.user_id,
+            Command.idempotency_key == key,
+        )
+    ).first()
+
+
+def invoke(
+    factory: sessionmaker[Session],
+    channel: str,
+    principal: Principal,
+    code: str,
+    params: dict[str, Any],
+    idempotency_key: str | None = None,
+) -> Outcome:
+    """Call a catalogued service for a principal on a channel (see module docstring)."""
+    service = catalog.get(code)
+    if service is None:
+        raise NotFound("业务不存在", code="UNKNOWN_SERVICE", service=code)
+    handler = registry.get(code)
+    if handler is None:
+        raise NotAvailable(f"「{service.name_zh}」暂未开通，敬请期待", service=code)
+    _authorise(service, handler, principal, channel)
+    if idempotency_key is not None and not 8 <= len(idempotency_key) <= MAX_KEY_LENGTH:
+        raise InvalidInput("业务流水号长度应为8至64个字符", code="INVALID_IDEMPOTENCY_KEY")
+    parsed = _parse(handler, params)
+    params_text, params_hash = _canonical(parsed.model_dump(mode="json"))
+    if len(params_text.encode()) > MAX_PARAMS_BYTES:
+        raise InvalidInput("业务参数过大", code="PARAMS_TOO_LARGE")
+    if principal.kind == "anonymous":
+        idempotency_key = None  # anonymous callers share no key space
+    try:
+        return _run(factory, service, handler, principal, channel, parsed, params_text,
+                    params_hash, idempotency_key)
+    except IntegrityError:
+        # A concurrent call with the same key committed first: replay its result.
+        if idempotency_key is None:
+            raise
+        with factory() as session:
+            command = _find_by_key(session, principal, idempotency_key)
+            if command is None:
+                raise
+            return _replay(command, params_hash)
+    except HpfError as exc:
+        _record_failure(factory, service, principal, channel, params_text, params_hash, exc)
+        raise
+
+
+def _new_command(service: catalog.Service, principal: Principal, channel: str,
+                 params_text: str, params_hash: str, key: str | None, status: str) -> Command:
+    return Command(
+        service_code=service.code, channel=channel, actor_kind=principal.kind,
+        actor_id=principal.user_id, actor_name=principal.name, member_id=principal.member_id,
+        employer_id=principal.employer_id, params_json=params_text, params_hash=params_hash,
+        idempotency_key=key, status=status, required_approvals=0, approvals=0,
+    )
+
+
+def _run(factory, service, handler, principal, channel, parsed, params_text, params_hash, key):
+    with factory() as session, session.begin():
+        if key is not None:
+            existing = _find_by_key(session, principal, key)
+            if existing is not None:
+                return _replay(existing, params_hash)
+        command = _new_command(service, principal, channel, params_text, params_hash, key,
+                               "running")
+        session.add(command)
+        session.flush()
+        ctx = Ctx(session, principal, channel, command.id)
+        levels = handler.review(ctx, parsed) if handler.review else 0
+        if levels > 0:
+            command.status = "pending"
+            command.required_approvals = levels
+            body = {
+                "status": "pending", "application_no": _application_no(command),
+                "message": f"申请已受理，等待中心审核（{levels}级审批）",
+                "approvals_required": levels,
+            }
+            http = 202
+        else:
+            result = handler.execute(ctx, parsed)
+            command.status = "succeeded"
+            command.decided_at = clock.now()
+            body = {"status": "succeeded", "application_no": _application_no(command),
+                    "result": result}
+            http = 200
+        command.employer_id = ctx.employer_id or command.employer_id
+        command.member_id = ctx.member_id or command.member_id
+        command.result_json = json.dumps(body, ensure_ascii=False, default=str)
+        session.flush()
+        # The stored JSON is what a replay returns, so the first answer is the same text.
+        return Outcome(http, json.loads(command.result_json), command.id)
+
+
+def _application_no(command: Command) -> str:
+    return f"YW{command.id:012d}"
+
+
+def _record_failure(factory, service, principal, channel, params_text, params_hash,
+                    exc: HpfError) -> None:
+    """Store the refused call (without its idempotency key, so a corrected retry can run)."""
+    with factory() as session, session.begin():
+        command = _new_command(service, principal, channel, params_text, params_hash, None,
+                               "failed")
+        command.error_code = exc.code
+        command.error_message = exc.message[:300]
+        command.decided_at = clock.now()
+        session.add(command)
+
+
+# --- Approvals (审核) -------------------------------------------------------------------------
+REVIEWER_ROLES = ("reviewer", "approver", "admin")
+
+
+def decide(factory: sessionmaker[Session], staff: Principal, command_id: int, approve: bool,
+           reason: str | None = None) -> dict[str, Any]:
+    """Record one staff decision; the last required approval executes the application."""
+    if not staff.is_staff or not any(staff.has_role(r) for r in REVIEWER_ROLES):
+        raise Forbidden("无审核权限", code="NOT_A_REVIEWER")
+    if not approve and not (reason and reason.strip()):
+        raise InvalidInput("驳回必须填写原因", code="REASON_REQUIRED")
+    try:
+        with factory() as session, session.begin():
+            return _decide(session, staff, command_id, approve, reason)
+    except IntegrityError:
+        raise Conflict("您已审核过该申请", code="ALREADY_DECIDED") from None
+
+
+def _decide(session: Session, staff: Principal, command_id: int, approve: bool,
+            reason: str | None) -> dict[str, Any]:
+    command = session.get(Command, command_id, with_for_update=True)
+    if command is None:
+        raise NotFound("申请不存在", code="NO_APPLICATION")
+    if command.status != "pending":
+        raise Conflict("该申请已处理", code="APPLICATION_DECIDED", status=command.status)
+    if command.actor_kind == "staff" and command.actor_id == staff.user_id:
+        raise Forbidden("经办人不能审核自己受理的业务", code="MAKER_CANNOT_CHECK")
+    already = session.scalar(select(Approval.id).where(
+        Approval.command_id == command.id, Approval.staff_id == staff.user_id))
+    if already:
+        raise Conflict("您已审核过该申请，须由其他审核人审批", code="ALREADY_DECIDED")
+    session.add(Approval(
+        command_id=command.id, level=command.approvals + 1, staff_id=staff.user_id,
+        staff_name=staff.name or "", decision="approve" if approve else "reject",
+        reason=(reason or "")[:300] or None,
+    ))
+    handler = registry.get(command.service_code)
+    original = Principal(kind=command.actor_kind, user_id=command.actor_id,
+                         name=command.actor_name, member_id=command.member_id,
+                         employer_id=command.employer_id)
+    params = handler.params.model_validate(json.loads(command.params_json))
+    ctx = Ctx(session, original, command.channel, command.id,
+              employer_id=command.employer_id, member_id=command.member_id)
+    if not approve:
+        if handler.on_reject:
+            handler.on_reject(ctx, params, command.id)
+        command.status = "rejected"
+        command.error_code = "REJECTED"
+        command.error_message = (reason or "")[:300]
+        command.decided_at = clock.now()
+        body = {"status": "rejected", "application_no": _application_no(command),
+                "reason": reason}
+        command.result_json = json.dumps(body, ensure_ascii=False)
+        session.flush()
+        return body
+    command.approvals += 1
+    if command.approvals < command.required_approvals:
+        session.flush()
+        return {"status": "pending", "application_no": _application_no(command),
+                "approvals": command.approvals, "approvals_required": command.required_approvals}
+    nested = session.begin_nested()
+    try:
+        result = handler.execute(ctx, params)
+        nested.commit()
+    except HpfError as exc:
+        nested.rollback()
+        if handler.on_reject:
+            handler.on_reject(ctx, params, command.id)
+        command.status = "failed"
+        command.error_code = exc.code
+        command.error_message = exc.message[:300]
+        command.decided_at = clock.now()
+        body = {"status": "failed", "application_no": _application_no(command),
+                "error": exc.to_dict()}
+        command.result_json = json.dumps(body, ensure_ascii=False, default=str)
+        session.flush()
+        return body
+    command.status = "succeeded"
+    command.decided_at = clock.now()
+    body = {"status": "succeeded", "application_no": _application_no(command), "result": result}
+    command.result_json = json.dumps(body, ensure_ascii=False, default=str)
+    session.flush()
+    return json.loads(command.result_json)
+
+
+def pending(session: Session, limit: int = 100, service_prefix: str | None = None) -> list[dict]:
+    """The approval queue, oldest first."""
+    stmt = select(Command).where(Command.status == "pending").order_by(Command.id).limit(limit)
+    if service_prefix:
+        stmt = stmt.where(Command.service_code.startswith(service_prefix))
+    rows = session.scalars(stmt).all()
+    return [
+        {
+            "command_id": c.id, "application_no": _application_no(c),
+            "service": c.service_code, "service_name": catalog.get(c.service_code).name_zh,
+            "channel": c.channel, "actor": c.actor_name, "created_at": c.created_at,
+            "approvals": c.approvals, "approvals_required": c.required_approvals,
+            "params": json.loads(c.params_json),
+        }
+        for c in rows
+    ]

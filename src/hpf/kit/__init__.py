@@ -1,0 +1,1 @@
+"""Shared building blocks: money, identifiers, calendar, errors, database."""

@@ -1,0 +1,111 @@
+"""Engine and session setup for SQLite (WAL) and PostgreSQL, and the declarative base.
+
+The request or job boundary owns the transaction (`transaction()`); services only flush.
+On SQLite every transaction starts with BEGIN IMMEDIATE: SQLite has one writer, and taking the
+write lock up front turns lock upgrades (which fail with "database is locked" mid-transaction)
+into an orderly wait governed by busy_timeout.
+"""
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+from sqlalchemy import BigInteger, Engine, Integer, MetaData, create_engine, event
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+from hpf.config import get_settings
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; BigInteger keys map to it there.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    """Declarative base carrying the constraint naming convention."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+_engines: dict[str, Engine] = {}
+_factories: dict[str, sessionmaker[Session]] = {}
+
+
+def _sqlite_setup(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):  # noqa: ANN001
+        dbapi_conn.isolation_level = None  # we emit BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA cache_size=-200000")
+        cur.execute("PRAGMA temp_store=MEMORY")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):  # noqa: ANN001
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_engine(url: str | None = None) -> Engine:
+    """Create (once per URL) the engine for a database URL."""
+    url = url or get_settings().database_url
+    if url in _engines:
+        return _engines[url]
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url, echo=get_settings().sql_echo, connect_args={"check_same_thread": False}
+        )
+        _sqlite_setup(engine)
+    else:
+        if url.startswith("postgresql://"):
+            url_driver = "postgresql+psycopg://" + url[len("postgresql://") :]
+        else:
+            url_driver = url
+        engine = create_engine(
+            url_driver, echo=get_settings().sql_echo, pool_size=10, max_overflow=20,
+            pool_pre_ping=True,
+        )
+    _engines[url] = engine
+    return engine
+
+
+def session_factory(url: str | None = None) -> sessionmaker[Session]:
+    """The session factory bound to the engine of a URL."""
+    url = url or get_settings().database_url
+    if url not in _factories:
+        _factories[url] = sessionmaker(make_engine(url), expire_on_commit=False)
+    return _factories[url]
+
+
+@contextlib.contextmanager
+def transaction(url: str | None = None) -> Iterator[Session]:
+    """A session inside one transaction: commit on success, roll back on any error."""
+    factory = session_factory(url)
+    with factory() as session, session.begin():
+        yield session
+
+
+def dispose_all() -> None:
+    """Close every pooled connection (tests, forked workers)."""
+    for engine in _engines.values():
+        engine.dispose()
+    _engines.clear()
+    _factories.clear()
+
+
+def is_sqlite(session_or_engine: Session | Engine) -> bool:
+    """True when the bound database is SQLite."""
+    bind = session_or_engine.get_bind() if isinstance(session_or_engine, Session) else session_or_engine
+    return bind.dialect.name == "sqlite"

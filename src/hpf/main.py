@@ -1,0 +1,81 @@
+"""create_app(): the API, the pages, the staff console, behind the gateway."""
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from hpf.config import get_settings
+from hpf.kit.db import session_factory
+from hpf.kit.errors import HpfError
+
+log = structlog.get_logger()
+
+
+def create_app(database_url: str | None = None) -> FastAPI:
+    """Build the application bound to a database."""
+    settings = get_settings()
+    app = FastAPI(title="住房公积金综合服务平台", version="0.1.0",
+                  description="Housing Provident Fund comprehensive service platform")
+    app.state.session_factory = session_factory(database_url or settings.database_url)
+
+    @app.middleware("http")
+    async def limit_body(request: Request, call_next):
+        length = request.headers.get("content-length")
+        limit = settings.max_upload_bytes if request.url.path.startswith("/api/v1/uploads") \
+            else settings.max_request_bytes
+        if length and length.isdigit() and int(length) > limit:
+            return JSONResponse({"code": "PAYLOAD_TOO_LARGE", "message": "提交的内容过大"},
+                                status_code=413)
+        response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    @app.exception_handler(HpfError)
+    async def on_business_error(_request: Request, exc: HpfError) -> JSONResponse:
+        headers = {"Retry-After": "60"} if exc.status == 429 else None
+        return JSONResponse(exc.to_dict(), status_code=exc.status, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def on_validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"field": ".".join(str(p) for p in e.get("loc", ())), "type": e.get("type"),
+                   "detail": e.get("msg")} for e in exc.errors()]
+        return JSONResponse({"code": "INVALID_INPUT", "message": "请求参数有误",
+                             "details": {"errors": errors}}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        messages = {404: "页面不存在", 405: "不支持的请求方法"}
+        return JSONResponse({"code": f"HTTP_{exc.status_code}",
+                             "message": messages.get(exc.status_code, "请求无效")},
+                            status_code=exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.error("unhandled", path=request.url.path, error=repr(exc))
+        return JSONResponse({"code": "INTERNAL_ERROR", "message": "系统繁忙，请稍后再试"},
+                            status_code=500)
+
+    from hpf.channels.api import auth, exports, services
+
+    app.include_router(auth.router)
+    app.include_router(services.router)
+    app.include_router(exports.router)
+
+    @app.get("/healthz", include_in_schema=False)
+    def health() -> dict:
+        return {"status": "ok"}
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def home(request: Request) -> HTMLResponse:
+        from hpf.channels.web.pages import render_home
+
+        return render_home(request)
+
+    from hpf.channels.web import pages
+
+    app.include_router(pages.router)
+    return app

@@ -1,0 +1,25 @@
+"""Queue notices in the outbox (SMS codes, account-change notices, arrears notices)."""
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hpf.notices.models import OutboxMessage
+
+SMS_SIGNATURE = "【住房公积金】"
+
+
+def send_sms(session: Session, phone: str, template: str, content: str) -> OutboxMessage:
+    """Queue an SMS; the 12329 downlink worker delivers it (issue: channels)."""
+    message = OutboxMessage(channel="sms", recipient=phone, template=template,
+                            content=(SMS_SIGNATURE + content)[:1000], status="queued")
+    session.add(message)
+    session.flush()
+    return message
+
+
+def latest(session: Session, recipient: str | None = None, limit: int = 50) -> list[OutboxMessage]:
+    """The most recent messages, optionally for one recipient."""
+    stmt = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
+    if recipient:
+        stmt = stmt.where(OutboxMessage.recipient == recipient)
+    return list(session.scalars(stmt))

@@ -1,0 +1,125 @@
+"""Shared fixtures: migrated databases on SQLite and PostgreSQL, and a Redis server.
+
+Database fixtures (each yields a URL string of a freshly migrated, empty database, and sets
+HPF_DATABASE_URL to it for the test so code that reads the settings sees the same database):
+
+- `db_url`: parametrised over SQLite and PostgreSQL (the PostgreSQL case is marked `pg`):
+  a test using it runs twice, as `test_x[sqlite]` and `test_x[pg]`.
+- `sqlite_url`: SQLite only (a copy of a template file migrated once per session).
+- `pg_url`: PostgreSQL only (CREATE DATABASE ... TEMPLATE hpf_template, dropped afterwards).
+- `redis_url`: a flushed Redis database on a session server.
+
+Use `hpf.kit.db.transaction(url)` for a session. Engines are disposed after each test.
+PostgreSQL and Redis are started on loopback by the test session itself; without their
+binaries the tests needing them are skipped, or fail when CI=true.
+"""
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# The machinery lives in tests/support; make it importable under any pytest import mode.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from hpf.config import get_settings  # noqa: E402
+from hpf.kit import db  # noqa: E402
+from support import databases, pg, redis  # noqa: E402
+from support.env import stop_servers_on_sigterm, unavailable  # noqa: E402
+
+
+def _use_database(url: str) -> Iterator[str]:
+    """Point the settings at `url` for one test; dispose every engine afterwards."""
+    previous = os.environ.get("HPF_DATABASE_URL")
+    os.environ["HPF_DATABASE_URL"] = url
+    get_settings.cache_clear()
+    try:
+        yield url
+    finally:
+        db.dispose_all()
+        if previous is None:
+            os.environ.pop("HPF_DATABASE_URL", None)
+        else:
+            os.environ["HPF_DATABASE_URL"] = previous
+        get_settings.cache_clear()
+
+
+# --- PostgreSQL ------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[pg.PgServer]:
+    """The session's PostgreSQL server (started on first use, stopped at the end)."""
+    stop_servers_on_sigterm()
+    try:
+        server = pg.start_server()
+    except pg.PgUnavailable as exc:
+        unavailable(f"PostgreSQL unavailable: {exc}")
+    try:
+        yield server
+    finally:
+        db.dispose_all()
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_server: pg.PgServer) -> str:
+    """Name of the template database migrated to head once per session."""
+    return databases.make_pg_template(pg_server)
+
+
+@pytest.fixture
+def pg_url(pg_server: pg.PgServer, pg_template: str) -> Iterator[str]:
+    """URL of a fresh, migrated, empty PostgreSQL database for this test."""
+    name, url = databases.clone_pg(pg_server)
+    try:
+        yield from _use_database(url)
+    finally:
+        pg_server.drop_database(name)
+
+
+# --- SQLite ----------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to head once per session."""
+    return databases.make_sqlite_template(tmp_path_factory.mktemp("sqlite-template"))
+
+
+@pytest.fixture
+def sqlite_url(sqlite_template: Path, tmp_path: Path) -> Iterator[str]:
+    """URL of a fresh, migrated, empty SQLite database (a copy of the template) for this test."""
+    url = databases.clone_sqlite(sqlite_template, tmp_path / "hpf.sqlite3")
+    yield from _use_database(url)
+
+
+# --- both engines ----------------------------------------------------------------------------
+
+@pytest.fixture(params=["sqlite", pytest.param("pg", marks=pytest.mark.pg)])
+def db_url(request: pytest.FixtureRequest) -> str:
+    """URL of a fresh, migrated, empty database; the test runs once per engine."""
+    # Resolved lazily so a SQLite-only run never starts PostgreSQL.
+    return request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url")
+
+
+# --- Redis -----------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[redis.RedisServer]:
+    stop_servers_on_sigterm()
+    try:
+        server = redis.start_server()
+    except redis.RedisUnavailable as exc:
+        unavailable(f"Redis unavailable: {exc}")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server: redis.RedisServer) -> str:
+    """URL of the session Redis server, emptied (FLUSHALL) before this test."""
+    redis_server.flush()
+    return redis_server.url

@@ -1,0 +1,1 @@
+"""Test machinery: throwaway PostgreSQL and Redis servers, migrated template databases."""
