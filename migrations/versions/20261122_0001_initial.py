@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 13:25:34.795709+00:00
+Create Date: 2026-11-22 13:27:38.360299+00:00
 """
 # ruff: noqa: E501
 
@@ -113,9 +113,7 @@ def upgrade() -> None:
         sa.Column("line_count", sa.Integer(), nullable=False),
         sa.Column("summary", sa.String(length=200), nullable=False),
         sa.Column("command_id", sa.BigInteger(), nullable=True),
-        sa.Column(
-            "reverses_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
-        ),
+        sa.Column("reverses_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("reason", sa.String(length=200), nullable=True),
         sa.Column(
             "created_at",
@@ -125,9 +123,7 @@ def upgrade() -> None:
         ),
         sa.CheckConstraint("total_fen > 0", name=op.f("ck_ledger_voucher_total_pos")),
         sa.ForeignKeyConstraint(
-            ["reverses_id"],
-            ["ledger_voucher.id"],
-            name=op.f("fk_ledger_voucher_reverses_id_ledger_voucher"),
+            ["reverses_id"], ["ledger_voucher.id"], name=op.f("fk_ledger_voucher_reverses_id_ledger_voucher")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ledger_voucher")),
     )
@@ -174,6 +170,15 @@ def upgrade() -> None:
         batch_op.create_index("ix_param_value_key", ["key", "effective_from"], unique=True)
 
     op.create_table(
+        "reg_bank_card",
+        sa.Column("card_no", sa.String(length=19), nullable=False),
+        sa.Column("bank_code", sa.String(length=8), nullable=False),
+        sa.Column("holder_name", sa.String(length=50), nullable=False),
+        sa.Column("holder_id_number", sa.String(length=18), nullable=False),
+        sa.Column("status", sa.String(length=12), nullable=False),
+        sa.PrimaryKeyConstraint("card_no", name=op.f("pk_reg_bank_card")),
+    )
+    op.create_table(
         "reg_enterprise",
         sa.Column("uscc", sa.String(length=18), nullable=False),
         sa.Column("name", sa.String(length=100), nullable=False),
@@ -194,9 +199,7 @@ def upgrade() -> None:
     op.create_table(
         "gateway_approval",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column(
-            "command_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("command_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("level", sa.Integer(), nullable=False),
         sa.Column("staff_id", sa.BigInteger(), nullable=False),
         sa.Column("staff_name", sa.String(length=64), nullable=False),
@@ -231,9 +234,7 @@ def upgrade() -> None:
             server_default=sa.text("(CURRENT_TIMESTAMP)"),
             nullable=False,
         ),
-        sa.ForeignKeyConstraint(
-            ["run_id"], ["job_run.id"], name=op.f("fk_job_chunk_run_id_job_run")
-        ),
+        sa.ForeignKeyConstraint(["run_id"], ["job_run.id"], name=op.f("fk_job_chunk_run_id_job_run")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_job_chunk")),
     )
     with op.batch_alter_table("job_chunk", schema=None) as batch_op:
@@ -286,19 +287,11 @@ def upgrade() -> None:
         sa.Column("paid_through", sa.Integer(), nullable=True),
         sa.Column("deferred_from", sa.Integer(), nullable=True),
         sa.Column("deferred_until", sa.Integer(), nullable=True),
-        sa.Column(
-            "suspense_account_id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            nullable=True,
-        ),
+        sa.Column("suspense_account_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("registered_on", sa.Date(), nullable=False),
         sa.Column("closed_on", sa.Date(), nullable=True),
-        sa.CheckConstraint(
-            "member_ratio_bps BETWEEN 0 AND 10000", name=op.f("ck_dep_employer_member_ratio")
-        ),
-        sa.CheckConstraint(
-            "unit_ratio_bps BETWEEN 0 AND 10000", name=op.f("ck_dep_employer_unit_ratio")
-        ),
+        sa.CheckConstraint("member_ratio_bps BETWEEN 0 AND 10000", name=op.f("ck_dep_employer_member_ratio")),
+        sa.CheckConstraint("unit_ratio_bps BETWEEN 0 AND 10000", name=op.f("ck_dep_employer_unit_ratio")),
         sa.ForeignKeyConstraint(
             ["suspense_account_id"],
             ["ledger_account.id"],
@@ -311,12 +304,8 @@ def upgrade() -> None:
     op.create_table(
         "ledger_posting",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column(
-            "voucher_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
-        sa.Column(
-            "account_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("voucher_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("account_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("side", sa.String(length=1), nullable=False),
         sa.Column("amount_fen", sa.BigInteger(), nullable=False),
         sa.Column("balance_after_fen", sa.BigInteger(), nullable=False),
@@ -327,35 +316,25 @@ def upgrade() -> None:
         sa.CheckConstraint("side IN ('D', 'C')", name=op.f("ck_ledger_posting_side")),
         sa.CheckConstraint("amount_fen > 0", name=op.f("ck_ledger_posting_amount_pos")),
         sa.ForeignKeyConstraint(
-            ["account_id"],
-            ["ledger_account.id"],
-            name=op.f("fk_ledger_posting_account_id_ledger_account"),
+            ["account_id"], ["ledger_account.id"], name=op.f("fk_ledger_posting_account_id_ledger_account")
         ),
         sa.ForeignKeyConstraint(
-            ["voucher_id"],
-            ["ledger_voucher.id"],
-            name=op.f("fk_ledger_posting_voucher_id_ledger_voucher"),
+            ["voucher_id"], ["ledger_voucher.id"], name=op.f("fk_ledger_posting_voucher_id_ledger_voucher")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ledger_posting")),
     )
     with op.batch_alter_table("ledger_posting", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_ledger_posting_account", ["account_id", "value_date"], unique=False
-        )
+        batch_op.create_index("ix_ledger_posting_account", ["account_id", "value_date"], unique=False)
         batch_op.create_index("ix_ledger_posting_voucher", ["voucher_id"], unique=False)
 
     op.create_table(
         "ledger_reservation",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column(
-            "account_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("account_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("amount_fen", sa.BigInteger(), nullable=False),
         sa.Column("status", sa.String(length=12), nullable=False),
         sa.Column("reference", sa.String(length=64), nullable=False),
-        sa.Column(
-            "voucher_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
-        ),
+        sa.Column("voucher_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column(
             "created_at",
             sa.DateTime(timezone=True),
@@ -380,9 +359,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ledger_reservation")),
     )
     with op.batch_alter_table("ledger_reservation", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_ledger_reservation_account", ["account_id", "status"], unique=False
-        )
+        batch_op.create_index("ix_ledger_reservation_account", ["account_id", "status"], unique=False)
 
     op.create_table(
         "dep_member",
@@ -397,17 +374,13 @@ def upgrade() -> None:
         sa.Column("phone", sa.String(length=20), nullable=True),
         sa.Column("address", sa.String(length=200), nullable=True),
         sa.Column("marital_status", sa.String(length=2), nullable=True),
-        sa.Column(
-            "employer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("employer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("status", sa.String(length=2), nullable=False),
         sa.Column("base_fen", sa.BigInteger(), nullable=False),
         sa.Column("unit_ratio_bps", sa.Integer(), nullable=False),
         sa.Column("member_ratio_bps", sa.Integer(), nullable=False),
         sa.Column("base_year", sa.Integer(), nullable=True),
-        sa.Column(
-            "account_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("account_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("opened_on", sa.Date(), nullable=False),
         sa.Column("first_month", sa.Integer(), nullable=False),
         sa.Column("sealed_on", sa.Date(), nullable=True),
@@ -416,14 +389,10 @@ def upgrade() -> None:
         sa.Column("retired", sa.Boolean(), nullable=False),
         sa.CheckConstraint("base_fen >= 0", name=op.f("ck_dep_member_base_nonneg")),
         sa.ForeignKeyConstraint(
-            ["account_id"],
-            ["ledger_account.id"],
-            name=op.f("fk_dep_member_account_id_ledger_account"),
+            ["account_id"], ["ledger_account.id"], name=op.f("fk_dep_member_account_id_ledger_account")
         ),
         sa.ForeignKeyConstraint(
-            ["employer_id"],
-            ["dep_employer.id"],
-            name=op.f("fk_dep_member_employer_id_dep_employer"),
+            ["employer_id"], ["dep_employer.id"], name=op.f("fk_dep_member_employer_id_dep_employer")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_dep_member")),
         sa.UniqueConstraint("account_id", name=op.f("uq_dep_member_account_id")),
@@ -443,27 +412,17 @@ def upgrade() -> None:
         sa.Column("payer_account", sa.String(length=40), nullable=True),
         sa.Column("reference", sa.String(length=40), nullable=True),
         sa.Column("arrived_on", sa.Date(), nullable=False),
-        sa.Column(
-            "employer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
-        ),
+        sa.Column("employer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("status", sa.String(length=12), nullable=False),
         sa.Column(
-            "suspense_account_id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            nullable=False,
+            "suspense_account_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
         ),
-        sa.Column(
-            "receipt_voucher_id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            nullable=False,
-        ),
+        sa.Column("receipt_voucher_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("matched_list_id", sa.BigInteger(), nullable=True),
         sa.Column("note", sa.String(length=200), nullable=True),
         sa.CheckConstraint("amount_fen > 0", name=op.f("ck_dep_receipt_amount_pos")),
         sa.ForeignKeyConstraint(
-            ["employer_id"],
-            ["dep_employer.id"],
-            name=op.f("fk_dep_receipt_employer_id_dep_employer"),
+            ["employer_id"], ["dep_employer.id"], name=op.f("fk_dep_receipt_employer_id_dep_employer")
         ),
         sa.ForeignKeyConstraint(
             ["receipt_voucher_id"],
@@ -484,9 +443,7 @@ def upgrade() -> None:
     op.create_table(
         "dep_flexible_agreement",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column(
-            "member_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("member_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("bank_code", sa.String(length=8), nullable=False),
         sa.Column("card_no", sa.String(length=19), nullable=False),
         sa.Column("base_fen", sa.BigInteger(), nullable=False),
@@ -498,9 +455,7 @@ def upgrade() -> None:
         sa.Column("terminated_on", sa.Date(), nullable=True),
         sa.Column("paid_through", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
-            ["member_id"],
-            ["dep_member.id"],
-            name=op.f("fk_dep_flexible_agreement_member_id_dep_member"),
+            ["member_id"], ["dep_member.id"], name=op.f("fk_dep_flexible_agreement_member_id_dep_member")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_dep_flexible_agreement")),
     )
@@ -510,15 +465,11 @@ def upgrade() -> None:
     op.create_table(
         "dep_freeze",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column(
-            "member_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("member_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("authority", sa.String(length=100), nullable=False),
         sa.Column("document_no", sa.String(length=64), nullable=False),
         sa.Column("amount_fen", sa.BigInteger(), nullable=True),
-        sa.Column(
-            "reservation_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
-        ),
+        sa.Column("reservation_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("prior_status", sa.String(length=2), nullable=False),
         sa.Column("frozen_on", sa.Date(), nullable=False),
         sa.Column("until", sa.Date(), nullable=True),
@@ -541,9 +492,7 @@ def upgrade() -> None:
     op.create_table(
         "dep_remit_list",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column(
-            "employer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("employer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("kind", sa.String(length=12), nullable=False),
         sa.Column("period", sa.Integer(), nullable=False),
         sa.Column("seq", sa.Integer(), nullable=False),
@@ -554,12 +503,8 @@ def upgrade() -> None:
         sa.Column("total_fen", sa.BigInteger(), nullable=False),
         sa.Column("reference", sa.String(length=24), nullable=False),
         sa.Column("reason", sa.String(length=200), nullable=True),
-        sa.Column(
-            "receipt_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
-        ),
-        sa.Column(
-            "voucher_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
-        ),
+        sa.Column("receipt_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("voucher_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("command_id", sa.BigInteger(), nullable=True),
         sa.Column(
             "created_at",
@@ -570,19 +515,13 @@ def upgrade() -> None:
         sa.Column("confirmed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("credited_on", sa.Date(), nullable=True),
         sa.ForeignKeyConstraint(
-            ["employer_id"],
-            ["dep_employer.id"],
-            name=op.f("fk_dep_remit_list_employer_id_dep_employer"),
+            ["employer_id"], ["dep_employer.id"], name=op.f("fk_dep_remit_list_employer_id_dep_employer")
         ),
         sa.ForeignKeyConstraint(
-            ["receipt_id"],
-            ["dep_receipt.id"],
-            name=op.f("fk_dep_remit_list_receipt_id_dep_receipt"),
+            ["receipt_id"], ["dep_receipt.id"], name=op.f("fk_dep_remit_list_receipt_id_dep_receipt")
         ),
         sa.ForeignKeyConstraint(
-            ["voucher_id"],
-            ["ledger_voucher.id"],
-            name=op.f("fk_dep_remit_list_voucher_id_ledger_voucher"),
+            ["voucher_id"], ["ledger_voucher.id"], name=op.f("fk_dep_remit_list_voucher_id_ledger_voucher")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_dep_remit_list")),
         sa.UniqueConstraint("reference", name=op.f("uq_dep_remit_list_reference")),
@@ -597,9 +536,7 @@ def upgrade() -> None:
         "dep_remote_transfer",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("direction", sa.String(length=3), nullable=False),
-        sa.Column(
-            "member_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("member_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("other_centre", sa.String(length=100), nullable=False),
         sa.Column("other_account_no", sa.String(length=40), nullable=True),
         sa.Column("letter_no", sa.String(length=32), nullable=False),
@@ -607,24 +544,16 @@ def upgrade() -> None:
         sa.Column("amount_fen", sa.BigInteger(), nullable=False),
         sa.Column("interest_fen", sa.BigInteger(), nullable=False),
         sa.Column("history_json", sa.Text(), nullable=True),
-        sa.Column(
-            "receipt_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
-        ),
-        sa.Column(
-            "voucher_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
-        ),
+        sa.Column("receipt_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("voucher_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("command_id", sa.BigInteger(), nullable=True),
         sa.Column("created_on", sa.Date(), nullable=False),
         sa.Column("completed_on", sa.Date(), nullable=True),
         sa.ForeignKeyConstraint(
-            ["member_id"],
-            ["dep_member.id"],
-            name=op.f("fk_dep_remote_transfer_member_id_dep_member"),
+            ["member_id"], ["dep_member.id"], name=op.f("fk_dep_remote_transfer_member_id_dep_member")
         ),
         sa.ForeignKeyConstraint(
-            ["receipt_id"],
-            ["dep_receipt.id"],
-            name=op.f("fk_dep_remote_transfer_receipt_id_dep_receipt"),
+            ["receipt_id"], ["dep_receipt.id"], name=op.f("fk_dep_remote_transfer_receipt_id_dep_receipt")
         ),
         sa.ForeignKeyConstraint(
             ["voucher_id"],
@@ -642,9 +571,7 @@ def upgrade() -> None:
         sa.Column("display_name", sa.String(length=64), nullable=False),
         sa.Column("password_hash", sa.String(length=255), nullable=False),
         sa.Column("member_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
-        sa.Column(
-            "employer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
-        ),
+        sa.Column("employer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("phone", sa.String(length=20), nullable=True),
         sa.Column("roles", sa.String(length=200), nullable=False),
         sa.Column("status", sa.String(length=10), nullable=False),
@@ -660,17 +587,14 @@ def upgrade() -> None:
         sa.Column("last_login_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("password_changed_at", sa.DateTime(timezone=True), nullable=True),
         sa.CheckConstraint(
-            "kind IN ('member', 'unit', 'developer', 'staff')",
-            name=op.f("ck_idn_user_account_kind"),
+            "kind IN ('member', 'unit', 'developer', 'staff')", name=op.f("ck_idn_user_account_kind")
         ),
         sa.CheckConstraint(
             "status IN ('active', 'locked', 'disabled')", name=op.f("ck_idn_user_account_status")
         ),
         sa.CheckConstraint("failed_count >= 0", name=op.f("ck_idn_user_account_failed_nonneg")),
         sa.ForeignKeyConstraint(
-            ["employer_id"],
-            ["dep_employer.id"],
-            name=op.f("fk_idn_user_account_employer_id_dep_employer"),
+            ["employer_id"], ["dep_employer.id"], name=op.f("fk_idn_user_account_employer_id_dep_employer")
         ),
         sa.ForeignKeyConstraint(
             ["member_id"], ["dep_member.id"], name=op.f("fk_idn_user_account_member_id_dep_member")
@@ -686,12 +610,8 @@ def upgrade() -> None:
         "dep_remit_line",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("list_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column(
-            "member_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
-        sa.Column(
-            "account_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("member_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("account_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("period", sa.Integer(), nullable=False),
         sa.Column("base_fen", sa.BigInteger(), nullable=False),
         sa.Column("unit_ratio_bps", sa.Integer(), nullable=False),
@@ -699,18 +619,12 @@ def upgrade() -> None:
         sa.Column("unit_fen", sa.BigInteger(), nullable=False),
         sa.Column("member_fen", sa.BigInteger(), nullable=False),
         sa.Column("amount_fen", sa.BigInteger(), nullable=False),
-        sa.CheckConstraint(
-            "amount_fen = unit_fen + member_fen", name=op.f("ck_dep_remit_line_parts")
+        sa.CheckConstraint("amount_fen = unit_fen + member_fen", name=op.f("ck_dep_remit_line_parts")),
+        sa.ForeignKeyConstraint(
+            ["account_id"], ["ledger_account.id"], name=op.f("fk_dep_remit_line_account_id_ledger_account")
         ),
         sa.ForeignKeyConstraint(
-            ["account_id"],
-            ["ledger_account.id"],
-            name=op.f("fk_dep_remit_line_account_id_ledger_account"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["list_id"],
-            ["dep_remit_list.id"],
-            name=op.f("fk_dep_remit_line_list_id_dep_remit_list"),
+            ["list_id"], ["dep_remit_list.id"], name=op.f("fk_dep_remit_line_list_id_dep_remit_list")
         ),
         sa.ForeignKeyConstraint(
             ["member_id"], ["dep_member.id"], name=op.f("fk_dep_remit_line_member_id_dep_member")
@@ -719,9 +633,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("dep_remit_line", schema=None) as batch_op:
         batch_op.create_index("ix_dep_remit_line_by_member", ["member_id", "period"], unique=False)
-        batch_op.create_index(
-            "ix_dep_remit_line_member", ["list_id", "member_id", "period"], unique=True
-        )
+        batch_op.create_index("ix_dep_remit_line_member", ["list_id", "member_id", "period"], unique=True)
 
     op.create_table(
         "idn_login_event",
@@ -736,9 +648,7 @@ def upgrade() -> None:
         sa.Column("user_agent", sa.String(length=200), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
-            ["user_id"],
-            ["idn_user_account.id"],
-            name=op.f("fk_idn_login_event_user_id_idn_user_account"),
+            ["user_id"], ["idn_user_account.id"], name=op.f("fk_idn_login_event_user_id_idn_user_account")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_idn_login_event")),
     )
@@ -761,9 +671,7 @@ def upgrade() -> None:
         sa.Column("ip", sa.String(length=45), nullable=True),
         sa.Column("user_agent", sa.String(length=200), nullable=True),
         sa.ForeignKeyConstraint(
-            ["user_id"],
-            ["idn_user_account.id"],
-            name=op.f("fk_idn_session_user_id_idn_user_account"),
+            ["user_id"], ["idn_user_account.id"], name=op.f("fk_idn_session_user_id_idn_user_account")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_idn_session")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_idn_session_token_hash")),
@@ -843,6 +751,7 @@ def downgrade() -> None:
     op.drop_table("gateway_approval")
     op.drop_table("reg_person")
     op.drop_table("reg_enterprise")
+    op.drop_table("reg_bank_card")
     with op.batch_alter_table("param_value", schema=None) as batch_op:
         batch_op.drop_index("ix_param_value_key")
 

@@ -108,7 +108,7 @@ def pay_by_debit(session: Session, employer: Employer, remit_list: RemitList,
     """Pay a confirmed list by direct debit (自动代扣) and credit it at once."""
     if remit_list.status != "confirmed":
         raise Conflict("清册未确认或已入账", code="LIST_NOT_PAYABLE", status=remit_list.status)
-    result = bank_adapter().debit(employer.bank_code, account_no, employer.name,
+    result = bank_adapter(session).debit(employer.bank_code, account_no, employer.name,
                                   remit_list.total_fen, remit_list.reference)
     receipt = record_receipt(
         session, bank_code=employer.bank_code, bank_txn_id=result.bank_txn_id,

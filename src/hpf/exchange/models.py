@@ -34,3 +34,15 @@ class RegEnterprise(Base):
     name: Mapped[str] = mapped_column(String(100))
     legal_rep: Mapped[str | None] = mapped_column(String(50))
     status: Mapped[str] = mapped_column(String(12), default="active")  # active | deregistered
+
+
+class RegBankCard(Base):
+    """Bank card holder records the commissioned banks share for card verification."""
+
+    __tablename__ = "reg_bank_card"
+
+    card_no: Mapped[str] = mapped_column(String(19), primary_key=True)
+    bank_code: Mapped[str] = mapped_column(String(8))
+    holder_name: Mapped[str] = mapped_column(String(50))
+    holder_id_number: Mapped[str] = mapped_column(String(18))
+    status: Mapped[str] = mapped_column(String(12), default="active")  # active | closed

@@ -90,3 +90,8 @@ def login_events(session: Session, user_id: int, limit: int = 50) -> list[LoginE
         select(LoginEvent).where(LoginEvent.user_id == user_id)
         .order_by(LoginEvent.id.desc()).limit(limit)
     ))
+
+
+def member_by_id(session: Session, member_id: int) -> Member | None:
+    """The member record behind a login."""
+    return session.get(Member, member_id)

@@ -219,6 +219,42 @@ def create_unit_operator(session: Session, employer_id: int, login_name: str,
     return user
 
 
+def issue_initial_password(session: Session, employer_id: int, login_name: str,
+                           display_name: str, phone: str) -> str:
+    """Create a new employer's first operator with a random password sent by SMS.
+
+    Used when staff approve a registration (单位缴存登记); returns the masked phone.
+    """
+    password = "Hp" + secrets.token_urlsafe(9)
+    while passwords.policy_problem(password):
+        password = "Hp" + secrets.token_urlsafe(9)
+    create_unit_operator(session, employer_id, login_name, display_name, password, phone)
+    send_sms(session, phone, "unit.initial_password",
+             f"贵单位已开立住房公积金缴存账户，网厅登录名{login_name}，初始密码{password}，"
+             "请登录后及时修改。")
+    return mask_phone(phone)
+
+
+def create_member_login(session: Session, member_id: int, password: str) -> UserAccount:
+    """A member's login created at the counter (identity seen there) or by the demo seed."""
+    member = repository.member_by_id(session, member_id)
+    if member is None:
+        raise NotFound("个人账户不存在", code="MEMBER_NOT_FOUND")
+    if repository.user_by_member(session, member.id) is not None:
+        raise AlreadyRegistered()
+    passwords.check_policy(password, id_number=member.id_number)
+    now = clock.now()
+    user = UserAccount(
+        kind="member", login_name=member.id_number, display_name=member.name[:64],
+        password_hash=passwords.hash_password(password), member_id=member.id,
+        employer_id=None, phone=member.phone, roles="", status="active", failed_count=0,
+        created_at=now, password_changed_at=now,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
 def create_staff(session: Session, login_name: str, display_name: str, password: str,
                  roles: set[str] | frozenset[str]) -> UserAccount:
     """A centre staff account with its roles (see ROLES)."""

@@ -296,3 +296,40 @@ def post_reservation(
     hold.voucher_id = voucher.id
     session.flush()
     return voucher
+
+
+def interest_to_date_fen(account: LedgerAccount, on: date, rate_ppm: int) -> int:
+    """Interest of the open year up to `on` (exclusive) for a closing account (销户结息).
+
+    The product-sum runs to year end assuming today's balance stays; removing the balance's
+    days from `on` to year end leaves the product-sum up to `on`.
+    """
+    if account.accrual_year is None:
+        return 0
+    _, end = domain.interest_year_bounds(account.accrual_year)
+    product = account.accrual_fen_days - account.balance_fen * (end - on).days
+    if product <= 0:
+        return 0
+    return domain.round_half_up(product * rate_ppm, domain.DAY_BASIS * domain.PPM)
+
+
+def pay_interest_to_date(session: Session, account_id: int, on: date, rate_ppm: int,
+                         command_id: int | None = None) -> int:
+    """Post the interest accrued up to `on` on a member account that is about to close."""
+    account = _lock_accounts(session, [account_id])[account_id]
+    interest = interest_to_date_fen(account, on, rate_ppm)
+    if interest > 0:
+        expense = system_account(session, domain.INTEREST_EXPENSE)
+        post(session, "close_interest",
+             [Line(expense.id, domain.DEBIT, interest), Line(account_id, domain.CREDIT, interest)],
+             summary="销户结息", value_date=on, command_id=command_id)
+    return interest
+
+
+def close_account(session: Session, account_id: int, on: date) -> None:
+    """Close an emptied account; nothing can be posted to it afterwards."""
+    account = _lock_accounts(session, [account_id])[account_id]
+    if account.balance_fen != 0 or account.reserved_fen != 0:
+        raise LedgerError("账户余额未清，不能销户", code="LEDGER_NOT_EMPTY")
+    account.closed_on = on
+    session.flush()
