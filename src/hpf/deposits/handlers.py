@@ -3,7 +3,7 @@
 from sqlalchemy import select
 
 from hpf.catalog import params
-from hpf.deposits import domain, remittance, repository, schemas, service
+from hpf.deposits import accounts, domain, flexible, remittance, repository, schemas, service, transfers
 from hpf.deposits.access import employer_for, member_for
 from hpf.deposits.models import M_NORMAL, RemitList
 from hpf.gateway.registry import Ctx
@@ -11,6 +11,8 @@ from hpf.gateway.registry import service as handles
 from hpf.kit import clock
 from hpf.kit.clock import month_key
 from hpf.kit.errors import Conflict, Forbidden, InvalidInput
+from hpf.ledger import service as ledger
+from hpf.ledger.models import LedgerAccount
 
 
 def _levels(ctx: Ctx, key: str = "approval.default_levels") -> int:
@@ -318,3 +320,133 @@ def supplement_lists(ctx: Ctx, employer_id: int) -> list[dict]:
     rows = ctx.session.scalars(select(RemitList).where(
         RemitList.employer_id == employer_id, RemitList.kind == "supplement"))
     return [_list_view(r) for r in rows]
+
+
+# --- Account states: custody, freeze ----------------------------------------------------------
+def _custody_review(ctx: Ctx, p: schemas.Custody) -> int:
+    member_for(ctx, p.member_no)
+    return _levels(ctx)
+
+
+@handles("dep.custody", schemas.Custody, review=_custody_review)
+def custody(ctx: Ctx, p: schemas.Custody) -> dict:
+    """Custody of a member account by the centre (no arrears allowed)."""
+    member = member_for(ctx, p.member_no, lock=True)
+    service.frozen_guard(member)
+    return accounts.custody(ctx.session, member, p.reason)
+
+
+@handles("dep.freeze", schemas.Freeze)
+def freeze(ctx: Ctx, p: schemas.Freeze) -> dict:
+    """Judicial freeze at the counter on a court's notice (协助执行通知书)."""
+    return accounts.freeze(ctx.session, member_for(ctx, p.member_no, lock=True), p.authority,
+                           p.document_no, p.amount_fen, p.until)
+
+
+@handles("dep.unfreeze", schemas.Unfreeze)
+def unfreeze(ctx: Ctx, p: schemas.Unfreeze) -> dict:
+    """Judicial unfreeze at the counter."""
+    return accounts.unfreeze(ctx.session, member_for(ctx, p.member_no, lock=True), p.document_no)
+
+
+# --- Flexible employment ----------------------------------------------------------------------
+def _flexible_member(ctx: Ctx, p: schemas.FlexibleOpen):
+    existing = repository.member_by_id_number(ctx.session, p.id_number)
+    if ctx.principal.kind == "member":
+        own = member_for(ctx, None)
+        if existing is None or existing.id != own.id:
+            raise Forbidden("只能为本人办理", code="OTHER_MEMBER")
+    return existing
+
+
+def _flexible_open_review(ctx: Ctx, p: schemas.FlexibleOpen) -> int:
+    existing = _flexible_member(ctx, p)
+    if existing is not None and existing.status != "02":
+        raise Conflict("已有正常缴存的账户，不能登记为灵活就业缴存", code="MEMBER_ACTIVE")
+    flexible._check_terms(ctx.session, p.base_fen, p.ratio_bps)
+    return _levels(ctx)
+
+
+@handles("dep.flexible_open", schemas.FlexibleOpen, review=_flexible_open_review)
+def flexible_open(ctx: Ctx, p: schemas.FlexibleOpen) -> dict:
+    """Registration of a flexible-employment depositor, after staff review."""
+    member = flexible.register(ctx.session, member=_flexible_member(ctx, p), name=p.name,
+                               id_number=p.id_number, phone=p.phone, base_fen=p.base_fen,
+                               ratio_bps=p.ratio_bps)
+    ctx.member_id = member.id
+    return {"member_no": member.member_no, "base_fen": member.base_fen,
+            "ratio_bps": member.member_ratio_bps}
+
+
+@handles("dep.flexible_pay", schemas.FlexiblePay)
+def flexible_pay(ctx: Ctx, p: schemas.FlexiblePay) -> dict:
+    """Direct debit setup, change, termination, and a month's payment."""
+    member = member_for(ctx, p.member_no, lock=True)
+    service.frozen_guard(member)
+    if p.action == "sign":
+        if not (p.bank_code and p.card_no and p.debit_day):
+            raise InvalidInput("请填写银行、卡号和扣款日", code="AGREEMENT_FIELDS_REQUIRED")
+        return flexible.sign(ctx.session, member, p.bank_code, p.card_no, p.debit_day)
+    if p.action == "change":
+        return flexible.change(ctx.session, member, p.base_fen, p.ratio_bps, p.debit_day)
+    if p.action == "terminate":
+        return flexible.terminate(ctx.session, member)
+    return flexible.pay_month(ctx.session, member, p.period or month_key(clock.today()),
+                              ctx.command_id)
+
+
+# --- Inter-city transfer ----------------------------------------------------------------------
+def _remote_in_review(ctx: Ctx, p: schemas.TransferRemoteIn) -> int:
+    if p.action != "apply":
+        if not ctx.principal.is_staff:
+            raise Forbidden("联系函确认和资金到账由中心登记", code="STAFF_ONLY")
+        transfers.validate_letter_no(p.letter_no)
+        if p.amount_fen is None:
+            raise InvalidInput("请填写转移金额", code="AMOUNT_REQUIRED")
+        if p.action == "arrive" and not p.bank_txn_id:
+            raise InvalidInput("请填写银行流水号", code="BANK_TXN_REQUIRED")
+        return 0
+    transfers.check_in(ctx.session, member_for(ctx, p.member_no))
+    return _levels(ctx)
+
+
+@handles("dep.transfer_remote_in", schemas.TransferRemoteIn, review=_remote_in_review)
+def transfer_remote_in(ctx: Ctx, p: schemas.TransferRemoteIn) -> dict:
+    """Transfer in: apply (reviewed), then the other centre's confirmation and the funds."""
+    if p.action == "apply":
+        member = member_for(ctx, p.member_no, lock=True)
+        return transfers.issue_letter(ctx.session, member, p.from_centre, p.from_account_no,
+                                      ctx.command_id)
+    if p.action == "confirm":
+        return transfers.record_confirmation(ctx.session, p.letter_no, p.amount_fen, p.history)
+    employer = repository.employer_by_id(ctx.session, member_for(ctx, p.member_no).employer_id)
+    return transfers.record_arrival(ctx.session, p.letter_no, employer.bank_code,
+                                    p.bank_txn_id, p.amount_fen)
+
+
+def _out_reference(command_id: int) -> str:
+    return f"异地转出YW{command_id:012d}"
+
+
+def _remote_out_review(ctx: Ctx, p: schemas.TransferRemoteOut) -> int:
+    member = member_for(ctx, p.member_no, lock=True)
+    service.frozen_guard(member)
+    transfers.reserve_out(ctx.session, member, _out_reference(ctx.command_id))
+    return _levels(ctx)
+
+
+def _remote_out_reject(ctx: Ctx, p: schemas.TransferRemoteOut, command_id: int) -> None:
+    hold = ledger.held_by_reference(ctx.session, _out_reference(command_id))
+    if hold is not None:
+        ledger.release(ctx.session, hold.id)
+
+
+@handles("dep.transfer_remote_out", schemas.TransferRemoteOut, review=_remote_out_review,
+         on_reject=_remote_out_reject)
+def transfer_remote_out(ctx: Ctx, p: schemas.TransferRemoteOut) -> dict:
+    """Transfer out after review: interest to date, the balance leaves, the account closes."""
+    member = member_for(ctx, p.member_no, lock=True)
+    service.frozen_guard(member)
+    hold = ledger.held_by_reference(ctx.session, _out_reference(ctx.command_id))
+    return transfers.send_out(ctx.session, member, p.to_centre, p.to_account_no, p.letter_no,
+                              hold.id if hold else None, ctx.command_id)

@@ -272,6 +272,12 @@ def _settle_hold(session: Session, reservation_id: int) -> tuple[Reservation, Le
     return hold, account
 
 
+def held_by_reference(session: Session, reference: str) -> Reservation | None:
+    """The live hold made for a reference (e.g. an application number)."""
+    return session.scalars(select(Reservation).where(
+        Reservation.reference == reference, Reservation.status == "held")).first()
+
+
 def release(session: Session, reservation_id: int) -> Reservation:
     """Give reserved money back to the available balance."""
     hold, _ = _settle_hold(session, reservation_id)

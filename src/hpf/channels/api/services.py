@@ -26,8 +26,10 @@ def request_channel(x_hpf_channel: str | None = Header(default=None)) -> str:
 @router.get("/services", summary="服务目录")
 def list_services() -> dict[str, Any]:
     """Every catalogued service with its deployment and whether it is available yet."""
-    built = registry.implemented()
-    return {"items": [dict(s.as_dict(), available=s.code in built)
+    from hpf.jobs.catalog import BACKEND_JOBS
+
+    built = registry.implemented() | set(BACKEND_JOBS)
+    return {"items": [dict(s.as_dict(), available=s.code in built, job=BACKEND_JOBS.get(s.code))
                       for s in catalog.load().values()],
             "channels": catalog.CHANNELS}
 

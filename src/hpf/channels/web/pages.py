@@ -27,7 +27,9 @@ def _demo_logins() -> dict | None:
 
 def render_home(request: Request) -> HTMLResponse:
     """The portal's home page: what the platform offers and how to sign in."""
-    built = registry.implemented()
+    from hpf.jobs.catalog import BACKEND_JOBS
+
+    built = registry.implemented() | set(BACKEND_JOBS)
     areas: dict[str, list] = {}
     for s in catalog.load().values():
         areas.setdefault(s.area, []).append({**s.as_dict(), "available": s.code in built})
