@@ -12,7 +12,6 @@ from hpf.kit import clock
 from hpf.kit.clock import month_key
 from hpf.kit.errors import Conflict, Forbidden, InvalidInput
 from hpf.ledger import service as ledger
-from hpf.ledger.models import LedgerAccount
 
 
 def _levels(ctx: Ctx, key: str = "approval.default_levels") -> int:
