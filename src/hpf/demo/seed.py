@@ -67,7 +67,8 @@ def seed_city(url: str, *, members: int, seed: int, years: int,
         params.seed_defaults(session)
         logins += _staff(session)
 
-    n_employers = max(3, members // 60)
+    # Employer sizes follow a Pareto law; about 250 members per employer on average.
+    n_employers = max(3, members // 250)
     employer_ids: list[int] = []
     with clock.frozen(month_start(start_month) - timedelta(days=20)), factory() as session, \
             session.begin():

@@ -10,7 +10,7 @@ from hpf.gateway.registry import Ctx
 from hpf.gateway.registry import service as handles
 from hpf.kit import clock
 from hpf.kit.clock import month_key
-from hpf.kit.errors import Conflict, Forbidden, InvalidInput
+from hpf.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
 from hpf.ledger import service as ledger
 
 
@@ -76,6 +76,11 @@ def _unit_close_review(ctx: Ctx, p: schemas.UnitClose) -> int:
     if active:
         raise Conflict(f"单位尚有{active}名正常缴存职工，请先办理封存或转移",
                        code="EMPLOYER_HAS_MEMBERS", active=active)
+    # Arrears are refused at application too: close_employer refuses them anyway, and a
+    # prereview that accepts what the execution must refuse only wastes two reviewers' time.
+    owed = remittance.arrears(ctx.session, employer)
+    if owed["months"]:
+        raise Conflict("单位存在欠缴，不能注销", code="EMPLOYER_IN_ARREARS", **owed)
     return _levels(ctx, "approval.key_change_levels")
 
 
@@ -182,7 +187,14 @@ def _base_adjust_check(ctx: Ctx, p: schemas.BaseAdjust) -> tuple[list, int]:
             problems.append({"row": i + 1, "member_no": row.member_no, "code": "DUPLICATE_ROW"})
             continue
         seen.add(row.member_no)
-        member = repository.member_by_no(ctx.session, row.member_no)
+        try:
+            member = repository.member_by_no(ctx.session, row.member_no)
+        except NotFound:
+            # One mistyped account number in an uploaded workbook is a problem row like the
+            # others, not a 404 that hides every other problem of the list.
+            problems.append({"row": i + 1, "member_no": row.member_no,
+                             "code": "MEMBER_NOT_FOUND"})
+            continue
         if member.employer_id != employer.id:
             problems.append({"row": i + 1, "member_no": row.member_no,
                              "code": "OTHER_EMPLOYER"})
@@ -323,7 +335,14 @@ def supplement_lists(ctx: Ctx, employer_id: int) -> list[dict]:
 
 # --- Account states: custody, freeze ----------------------------------------------------------
 def _custody_review(ctx: Ctx, p: schemas.Custody) -> int:
-    member_for(ctx, p.member_no)
+    member = member_for(ctx, p.member_no)
+    # Refuse at application what accounts.custody refuses at execution (a frozen account,
+    # arrears), instead of accepting it for review and failing after the approval.
+    service.frozen_guard(member)
+    owed = remittance.arrears(ctx.session, repository.employer_by_id(ctx.session,
+                                                                     member.employer_id))
+    if owed["months"]:
+        raise Conflict("单位存在欠缴，须补缴后方可托管", code="EMPLOYER_IN_ARREARS", **owed)
     return _levels(ctx)
 
 

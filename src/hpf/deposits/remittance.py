@@ -32,7 +32,10 @@ def _reference(kind: str) -> str:
 
 def arrears(session: Session, employer: Employer) -> dict:
     """Months owed before this month and an estimate at today's list amounts."""
-    if employer.status == U_CLOSED:
+    # The centre's virtual employers (custody, flexible) never remit a monthly list, so
+    # their paid_through never moves: without this they would "owe" every month since they
+    # were created and notify_arrears would text the centre's own 12329 number monthly.
+    if employer.status == U_CLOSED or employer.kind != "ordinary":
         return {"months": [], "estimate_fen": 0}
     deferred = None
     if employer.deferred_from and employer.deferred_until:
@@ -107,7 +110,9 @@ def pay_by_debit(session: Session, employer: Employer, remit_list: RemitList,
                  account_no: str) -> tuple[Receipt, RemitList]:
     """Pay a confirmed list by direct debit (自动代扣) and credit it at once."""
     if remit_list.status != "confirmed":
-        raise Conflict("清册未确认或已入账", code="LIST_NOT_PAYABLE", status=remit_list.status)
+        # `state`, not `status`: HpfError takes `status` as the HTTP status (a string there
+        # made the refusal a 500).
+        raise Conflict("清册未确认或已入账", code="LIST_NOT_PAYABLE", state=remit_list.status)
     result = bank_adapter(session).debit(employer.bank_code, account_no, employer.name,
                                   remit_list.total_fen, remit_list.reference)
     receipt = record_receipt(

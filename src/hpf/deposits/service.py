@@ -191,7 +191,10 @@ def open_member(session: Session, employer: Employer, *, name: str, id_number: s
         retire_group=domain.retire_group(gender, retire_group), phone=phone, address=address,
         employer_id=employer.id, status=M_NORMAL, base_fen=base_fen,
         unit_ratio_bps=unit_ratio, member_ratio_bps=member_ratio,
-        base_year=clock.today().year, account_id=account.id, opened_on=clock.today(),
+        # base_year records the last *adjustment* (dep.base_adjust); the base declared at
+        # opening is not one, or a new hire's first annual adjustment would count as a
+        # repeat and wait for approval.
+        base_year=None, account_id=account.id, opened_on=clock.today(),
         first_month=first_month,
     )
     session.add(member)

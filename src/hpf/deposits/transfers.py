@@ -62,7 +62,9 @@ def record_confirmation(session: Session, letter_no: str, amount_fen: int,
     """The outgoing centre confirmed: the amount and the deposit history it will send."""
     transfer = _by_letter(session, letter_no, "in")
     if transfer.status != "letter_sent":
-        raise Conflict("联系函状态不允许确认", code="TRANSFER_STATE", status=transfer.status)
+        # `state`, not `status`: HpfError takes `status` as the HTTP status (a string there
+        # made the refusal a 500).
+        raise Conflict("联系函状态不允许确认", code="TRANSFER_STATE", state=transfer.status)
     transfer.amount_fen = amount_fen
     transfer.history_json = json.dumps(history or [], ensure_ascii=False)
     transfer.status = "confirmed"
@@ -77,7 +79,7 @@ def record_arrival(session: Session, letter_no: str, bank_code: str, bank_txn_id
 
     transfer = _by_letter(session, letter_no, "in")
     if transfer.status not in ("confirmed", "letter_sent"):
-        raise Conflict("该转移已完成", code="TRANSFER_STATE", status=transfer.status)
+        raise Conflict("该转移已完成", code="TRANSFER_STATE", state=transfer.status)
     member = session.get(Member, transfer.member_id)
     receipt = record_receipt(
         session, bank_code=bank_code, bank_txn_id=bank_txn_id, amount_fen=amount_fen,

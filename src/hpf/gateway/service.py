@@ -237,7 +237,9 @@ def _decide(session: Session, staff: Principal, command_id: int, approve: bool,
     if command is None:
         raise NotFound("申请不存在", code="NO_APPLICATION")
     if command.status != "pending":
-        raise Conflict("该申请已处理", code="APPLICATION_DECIDED", status=command.status)
+        # The detail is `state`: HpfError reads a `status` keyword as the HTTP status, and a
+        # string there turned this refusal into a 500.
+        raise Conflict("该申请已处理", code="APPLICATION_DECIDED", state=command.status)
     if command.actor_kind == "staff" and command.actor_id == staff.user_id:
         raise Forbidden("经办人不能审核自己受理的业务", code="MAKER_CANNOT_CHECK")
     already = session.scalar(select(Approval.id).where(
@@ -292,6 +294,10 @@ def _decide(session: Session, staff: Principal, command_id: int, approve: bool,
         return body
     command.status = "succeeded"
     command.decided_at = clock.now()
+    # As in _run: file the command under what the execution created or touched (a newly
+    # registered employer, a new flexible member), so it shows in their business history.
+    command.employer_id = ctx.employer_id or command.employer_id
+    command.member_id = ctx.member_id or command.member_id
     body = {"status": "succeeded", "application_no": _application_no(command), "result": result}
     command.result_json = json.dumps(body, ensure_ascii=False, default=str)
     session.flush()
