@@ -2,7 +2,6 @@
 
 import re
 
-from .conftest import CARD, make_uscc
 from sqlalchemy import func, select
 
 from hpf.deposits.models import Employer
@@ -10,6 +9,8 @@ from hpf.gateway.models import Approval, Command
 from hpf.identity.models import UserAccount
 from hpf.kit.db import transaction
 from hpf.notices.models import OutboxMessage
+
+from .conftest import CARD, make_uscc
 
 ANONYMOUS: dict = {}
 
