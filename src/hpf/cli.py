@@ -129,6 +129,21 @@ def jobs_run(name: str, on: str = typer.Option(..., "--date", help="YYYY-MM-DD")
         raise typer.Exit(1) from None
 
 
+@app.command("bench", context_settings={"allow_extra_args": True,
+                                        "ignore_unknown_options": True})
+def bench(ctx: typer.Context, name: str = typer.Argument("all", help="interest, remittance, all")) -> None:
+    """Run a benchmark from bench/ (prints job time, same-run baseline and the ratio)."""
+    from hpf.config import PROJECT_ROOT
+
+    sys.path.insert(0, str(PROJECT_ROOT))
+    try:
+        from bench.__main__ import main as bench_main
+    except ImportError:
+        console.print("[red]bench/ is not in this checkout[/]")
+        raise typer.Exit(2) from None
+    raise typer.Exit(bench_main([name, *ctx.args]) or 0)
+
+
 @ledger_app.command("verify")
 def ledger_verify() -> None:
     """Check that every voucher balances and every balance equals its postings."""

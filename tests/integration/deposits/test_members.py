@@ -47,8 +47,12 @@ def test_fifteen_digit_id_number_is_upgraded(city):
     # The 18-digit form is the same person.
     r = city.call("dep.member_open", {"name": "王伟", "id_number": id18, "base_fen": 300_000}, unit)
     assert r.status_code == 409 and r.json()["code"] == "MEMBER_EXISTS"
-    account = city.call("q.member_account", {"member_no": member_no}, unit).json()["result"]
-    assert account["id_number"] == id18[:6] + "********" + id18[14:]  # masked for the unit
+    # Member queries belong to the member (and the counter), not to the employer.
+    r = city.call("q.member_account", {"member_no": member_no}, unit)
+    assert r.status_code == 403 and r.json()["code"] == "ACTOR_NOT_ALLOWED"
+    account = city.call("q.member_account", {"member_no": member_no}, city.staff("clerk"),
+                        channel="counter").json()["result"]
+    assert account["id_number"] == id18[:6] + "********" + id18[14:]  # masked but for the member
     assert (account["unit_monthly_fen"], account["member_monthly_fen"]) == (36_000, 36_000)
 
 
