@@ -31,6 +31,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--employers", type=int, default=None,
                         help="default: one employer per 1,000 members")
     parser.add_argument("--engine", choices=("sqlite", "pg", "both"), default="both")
+    parser.add_argument("--layout", choices=("shuffled", "grouped"), default="shuffled",
+                        help="members of an employer spread over all ids (default) or in one block")
     parser.add_argument("--chunk-size", type=int, default=None,
                         help="interest job chunk size (default: HPF_JOB_CHUNK_SIZE, 50,000)")
     parser.add_argument("--no-verify", action="store_true",
@@ -83,19 +85,21 @@ def run_engine(engine_name: str, names: list[str], args: argparse.Namespace) -> 
     from bench.data import build_city
 
     employers = args.employers or max(1, args.members // 1000)
-    print(f"\n== {engine_name}: building {args.members:,} members, {employers:,} employers",
+    print(f"\n== {engine_name}: building {args.members:,} members, {employers:,} employers, "
+          f"{args.layout} layout",
           flush=True)
     engine = open_engine(engine_name, args.workdir)
     rows = []
     try:
         base = engine.create_base()
-        built = build_city(base, members=args.members, employers=employers)
+        built = build_city(base, members=args.members, employers=employers, layout=args.layout)
         engine.seal_base()
         print(f"  built in {built['build_s']:.0f}s, database {engine.size_mb(base):.0f} MB "
               f"({engine.describe()})", flush=True)
         for name in names:
             result: dict[str, Any] = {"engine": engine_name, "benchmark": name,
                                       "members": args.members, "employers": employers,
+                                      "layout": args.layout,
                                       "engine_detail": engine.describe()}
             for side in ("baseline", "job"):
                 url = engine.clone(f"{name}_{side}")

@@ -4,9 +4,9 @@ ledger accounts bulk-loaded, and opening balances posted as one balanced voucher
 State after the build (business date 2026-05-15, interest year 2025 = 2025-07-01..2026-06-30):
 - chart of accounts and dated parameters (hpf defaults: 1.5 % a year, rounding to the yuan);
 - `employers` employers (5 % to 12 % ratios), every one paid through 202604, first month 202507;
-- `members` active members, shuffled over the employers (each employer holds members whose ids
-  are spread over the whole table, as happens when people join over the years), each with a
-  deposit account in interest year 2025;
+- `members` active members, each with a deposit account in interest year 2025, shuffled over
+  the employers (layout "shuffled": an employer's members have ids spread over the whole
+  table, as when people join over the years) or in one block per employer ("grouped");
 - one opening voucher (上年结转, value date 2025-07-01) crediting every member account with its
   balance against the bank settlement account, so `hpf.ledger.verify.verify` is clean:
   balances equal postings, subjects equal accounts, product-sums equal balance × 365 days.
@@ -51,7 +51,8 @@ def log(message: str) -> None:
     print(f"  {message}", flush=True)
 
 
-def build_city(url: str, *, members: int, employers: int, seed: int = 20260515) -> dict[str, Any]:
+def build_city(url: str, *, members: int, employers: int, layout: str = "shuffled",
+               seed: int = 20260515) -> dict[str, Any]:
     """Migrate an empty database at `url` and load the benchmark city into it."""
     started = time.perf_counter()
     migrate.upgrade(url)
@@ -68,7 +69,7 @@ def build_city(url: str, *, members: int, employers: int, seed: int = 20260515) 
     log(f"{employers} employers registered through the deposit service "
         f"in {time.perf_counter() - t0:.1f}s")
     t0 = time.perf_counter()
-    total_fen = _load_members(url, rng, members, employer_rows)
+    total_fen = _load_members(url, rng, members, employer_rows, layout)
     log(f"{members} members and accounts loaded in {time.perf_counter() - t0:.1f}s")
     t0 = time.perf_counter()
     _post_opening_balances(factory, bank_id, members, total_fen)
@@ -97,15 +98,23 @@ def _register_employers(factory, rng: random.Random, count: int) -> dict[int, in
     return ratios
 
 
-def _load_members(url: str, rng: random.Random, count: int, employers: dict[int, int]) -> int:
-    """Bulk-load members and their deposit accounts; returns the sum of opening balances."""
+def _load_members(url: str, rng: random.Random, count: int, employers: dict[int, int],
+                  layout: str) -> int:
+    """Bulk-load members and their deposit accounts; returns the sum of opening balances.
+
+    `shuffled` spreads each employer's members over the whole id range (people join over
+    years); `grouped` gives each employer one contiguous block of ids (staff opened together).
+    """
     engine = db.make_engine(url)
     with engine.connect() as conn:
         next_account = conn.execute(text("SELECT MAX(id) FROM ledger_account")).scalar() + 1
     ids = sorted(employers)
     per, extra = divmod(count, len(ids))
     assignment = [eid for n, eid in enumerate(ids) for _ in range(per + (1 if n < extra else 0))]
-    rng.shuffle(assignment)
+    if layout == "shuffled":
+        rng.shuffle(assignment)
+    elif layout != "grouped":
+        raise ValueError(f"unknown layout {layout}")
     days = (YEAR_END - YEAR_START).days
     total_fen = 0
     raw = engine.raw_connection()

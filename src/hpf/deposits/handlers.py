@@ -437,7 +437,14 @@ def transfer_remote_in(ctx: Ctx, p: schemas.TransferRemoteIn) -> dict:
                                       ctx.command_id)
     if p.action == "confirm":
         return transfers.record_confirmation(ctx.session, p.letter_no, p.amount_fen, p.history)
-    employer = repository.employer_by_id(ctx.session, member_for(ctx, p.member_no).employer_id)
+    # The letter names the member: funds arrive with the letter number, and staff should not
+    # have to (nor be able to wrongly) name the account a second time.
+    member = repository.member_by_id(
+        ctx.session, transfers.letter_member_id(ctx.session, p.letter_no, "in"))
+    if p.member_no is not None and p.member_no != member.member_no:
+        raise InvalidInput("联系函与个人账号不符", code="LETTER_MEMBER_MISMATCH")
+    ctx.member_id = member.id
+    employer = repository.employer_by_id(ctx.session, member.employer_id)
     return transfers.record_arrival(ctx.session, p.letter_no, employer.bank_code,
                                     p.bank_txn_id, p.amount_fen)
 
@@ -449,6 +456,7 @@ def _out_reference(command_id: int) -> str:
 def _remote_out_review(ctx: Ctx, p: schemas.TransferRemoteOut) -> int:
     member = member_for(ctx, p.member_no, lock=True)
     service.frozen_guard(member)
+    transfers.check_letter_free(ctx.session, p.letter_no)
     transfers.reserve_out(ctx.session, member, _out_reference(ctx.command_id))
     return _levels(ctx)
 

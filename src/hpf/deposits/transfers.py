@@ -111,16 +111,28 @@ def reserve_out(session: Session, member: Member, reference: str) -> int:
     if _open_transfer(session, member, "out") is not None:
         raise Conflict("已有在途的转出申请", code="TRANSFER_IN_PROGRESS")
     account = session.get(LedgerAccount, member.account_id)
+    if account.reserved_fen:
+        # send_out refuses an account with other holds (a court's amount freeze, a pending
+        # transfer-out): refuse at application, not after the review.
+        raise Conflict("账户有冻结或在途业务，不能转出", code="MEMBER_HAS_HOLDS")
     available = account.balance_fen - account.reserved_fen
     if available <= 0:
         raise Conflict("账户没有可转出的余额", code="NOTHING_TO_TRANSFER")
     return ledger.reserve(session, member.account_id, available, reference).id
 
 
+def check_letter_free(session: Session, letter_no: str) -> None:
+    """Refuse a letter number already on record (letter_no is unique: a duplicate would
+    otherwise surface as a bare IntegrityError after the approval)."""
+    if session.scalar(select(RemoteTransfer.id).where(RemoteTransfer.letter_no == letter_no)):
+        raise Conflict("该联系函编号已办理过转移", code="LETTER_EXISTS", letter_no=letter_no)
+
+
 def send_out(session: Session, member: Member, to_centre: str, to_account_no: str,
              letter_no: str, reservation_id: int | None, command_id: int | None) -> dict:
     """Approved transfer-out: interest to date, pay the whole balance out, close the account."""
     today = clock.today()
+    check_letter_free(session, letter_no)
     if reservation_id is not None:
         ledger.release(session, reservation_id)
     account = session.get(LedgerAccount, member.account_id)
@@ -158,6 +170,11 @@ def send_out(session: Session, member: Member, to_centre: str, to_account_no: st
     session.add(transfer)
     session.flush()
     return {**_view(transfer), "bank_txn_id": paid.bank_txn_id}
+
+
+def letter_member_id(session: Session, letter_no: str, direction: str) -> int:
+    """The member a contact letter concerns."""
+    return _by_letter(session, letter_no, direction).member_id
 
 
 def _by_letter(session: Session, letter_no: str, direction: str) -> RemoteTransfer:

@@ -1,5 +1,6 @@
 """Business components register their service handlers here, by catalogue code."""
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -90,6 +91,7 @@ def implemented() -> set[str]:
 
 
 _loaded = False
+_loading = threading.RLock()
 
 
 def load_components() -> None:
@@ -97,6 +99,13 @@ def load_components() -> None:
     global _loaded
     if _loaded:
         return
-    _loaded = True
-    import hpf.deposits.handlers  # noqa: F401
-    import hpf.queries.handlers  # noqa: F401
+    # Mark loaded only once the imports are done, under a lock: concurrent first requests
+    # otherwise saw _loaded set before the handlers registered and answered
+    # SERVICE_NOT_AVAILABLE. Re-entrant, should an imported module ask for a handler.
+    with _loading:
+        if _loaded:
+            return
+        import hpf.deposits.handlers  # noqa: F401
+        import hpf.queries.handlers  # noqa: F401
+
+        _loaded = True

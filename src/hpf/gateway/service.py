@@ -228,7 +228,13 @@ def decide(factory: sessionmaker[Session], staff: Principal, command_id: int, ap
         with factory() as session, session.begin():
             return _decide(session, staff, command_id, approve, reason)
     except IntegrityError:
-        raise Conflict("您已审核过该申请", code="ALREADY_DECIDED") from None
+        # Only a concurrent second decision by the same reviewer is "already decided"; an
+        # integrity error of the business itself must not be disguised as one.
+        with factory() as session:
+            if session.scalar(select(Approval.id).where(
+                    Approval.command_id == command_id, Approval.staff_id == staff.user_id)):
+                raise Conflict("您已审核过该申请", code="ALREADY_DECIDED") from None
+        raise
 
 
 def _decide(session: Session, staff: Principal, command_id: int, approve: bool,

@@ -176,9 +176,3 @@ def _city(db_url: str) -> Iterator[City]:
 @pytest.fixture
 def city(db_url: str) -> Iterator[City]:
     yield from _city(db_url)
-
-
-@pytest.fixture
-def pg_city(pg_url: str) -> Iterator[City]:
-    """The same city on PostgreSQL only (concurrency tests)."""
-    yield from _city(pg_url)
