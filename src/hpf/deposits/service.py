@@ -239,6 +239,11 @@ def change_member(session: Session, member: Member, changes: dict) -> dict:
     for key, value in changes.items():
         setattr(member, key, value)
     session.flush()
+    if "id_number" in changes or "name" in changes:
+        from hpf.identity import service as identity
+
+        # Members sign in with their ID number: the login follows the corrected record.
+        identity.follow_member_identity(session, member.id, member.id_number, member.name)
     return {"member_no": member.member_no, "changed": sorted(changes),
             "before": {k: str(v) if v is not None else None for k, v in before.items()}}
 

@@ -255,6 +255,16 @@ def create_member_login(session: Session, member_id: int, password: str) -> User
     return user
 
 
+def follow_member_identity(session: Session, member_id: int, id_number: str, name: str) -> None:
+    """Keep a member's login name (the ID number) and display name in step with the record."""
+    user = repository.user_by_member(session, member_id)
+    if user is None:
+        return
+    user.login_name = id_number
+    user.display_name = name[:64]
+    session.flush()
+
+
 def create_staff(session: Session, login_name: str, display_name: str, password: str,
                  roles: set[str] | frozenset[str]) -> UserAccount:
     """A centre staff account with its roles (see ROLES)."""

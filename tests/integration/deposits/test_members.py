@@ -7,7 +7,7 @@ from hpf.gateway.models import Command
 from hpf.kit.db import transaction
 from hpf.ledger.models import LedgerAccount
 
-from .conftest import CARD
+from .conftest import CARD, PASSWORD
 
 
 def test_one_account_per_person(city):
@@ -153,3 +153,21 @@ def test_seal_unseal_and_same_city_transfer(city):
     r = city.call("dep.transfer_local", {"member_no": b, "to_unit_no": "530199999999"}, unit)
     assert r.status_code == 404 and r.json()["code"] == "EMPLOYER_NOT_FOUND"
     city.ledger_ok()
+
+
+def test_corrected_id_number_moves_the_login(city):
+    from .conftest import make_id
+
+    unit = city.login("unit", "unit01")
+    member_no = city.open_member(unit, 21, "钱学")
+    city.member_login(member_no)
+    new_id = make_id(22)
+    r = city.call("dep.member_change", {"member_no": member_no, "id_number": new_id},
+                  city.staff("clerk"), channel="counter")
+    assert r.status_code == 202, r.text
+    command_id = int(r.headers["X-Command-Id"])
+    city.decide(command_id, "rev1")
+    assert city.decide(command_id, "rev2").json()["status"] == "succeeded"
+    r = city.client.post("/api/v1/auth/login", json={"kind": "member", "login_name": new_id,
+                                                     "password": PASSWORD})
+    assert r.status_code == 200, r.text

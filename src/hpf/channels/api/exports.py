@@ -7,7 +7,7 @@ import io
 from typing import Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
-from fastapi.responses import StreamingResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from openpyxl import Workbook, load_workbook
 
 from hpf.channels.api.deps import current_principal
@@ -88,8 +88,8 @@ async def upload_base_adjust(
     year: int | None = Form(default=None),
     principal: Principal = Depends(current_principal),
     channel: str = Depends(request_channel),
-) -> dict[str, Any]:
-    """Annual base adjustment from an Excel upload (dep.base_adjust)."""
+) -> JSONResponse:
+    """Annual base adjustment from an Excel upload (dep.base_adjust); 202 when it awaits review."""
     limit = get_settings().max_upload_bytes
     content = await file.read(limit + 1)
     if len(content) > limit:
@@ -102,4 +102,5 @@ async def upload_base_adjust(
     key = request.headers.get("idempotency-key")
     outcome = gateway.invoke(request.app.state.session_factory, channel, principal,
                              "dep.base_adjust", params, key)
-    return outcome.body
+    headers = {"X-Command-Id": str(outcome.command_id)} if outcome.command_id else {}
+    return JSONResponse(outcome.body, status_code=outcome.status, headers=headers)
