@@ -60,8 +60,14 @@ def machine() -> dict[str, Any]:
         mem_gb = round(kb / 2**20, 1)
     except (OSError, ValueError, IndexError):
         pass
+    import hpf
+
+    source = Path(hpf.__file__).resolve().parents[2]
+    commit = subprocess.run(["git", "-C", str(source), "rev-parse", "--short", "HEAD"],
+                            capture_output=True, text=True, check=False).stdout.strip()
     return {"cpus": os.cpu_count(), "cpu": cpu, "memory_gb": mem_gb,
-            "python": platform.python_version(), "system": platform.platform()}
+            "python": platform.python_version(), "system": platform.platform(),
+            "hpf_source": str(source), "hpf_commit": commit or None}
 
 
 def run_measurement(url: str, benchmark: str, side: str, args: argparse.Namespace) -> dict:
@@ -128,6 +134,8 @@ def print_result(r: dict) -> None:
     print(f"  -> {r['benchmark']} on {r['engine']}: job {job['seconds']:.1f}s, "
           f"baseline {base['seconds']:.1f}s, ratio {r['ratio']:.2f}x, "
           f"job peak {job['peak_rss_mb']:.0f} MB [{verdict}]")
+    print(f"     written by the engine: job {job['written_mb']:.0f} MB, "
+          f"baseline {base['written_mb']:.0f} MB")
     if job.get("phases"):
         print("     job phases: " + ", ".join(f"{k} {v:.1f}s" for k, v in job["phases"].items()))
     else:
@@ -164,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     engines = ["sqlite", "pg"] if args.engine == "both" else [args.engine]
     info = machine()
     print(f"machine: {info['cpus']} CPUs ({info['cpu']}), {info['memory_gb']} GB, "
-          f"Python {info['python']}")
+          f"Python {info['python']}; hpf from {info['hpf_source']} ({info['hpf_commit'] or 'no git'})")
     rows: list[dict] = []
     for engine_name in engines:
         rows += run_engine(engine_name, names, args)

@@ -47,6 +47,28 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def written_bytes(url: str) -> int:
+    """Bytes written so far by the database engine on our behalf.
+
+    SQLite writes from this process (WAL frames and checkpoints): /proc/self/io wchar.
+    PostgreSQL writes in its server: the cluster's WAL position (WAL bytes generated).
+    """
+    engine = db.make_engine(url)
+    if engine.dialect.name == "sqlite":
+        try:
+            for line in Path("/proc/self/io").read_text().splitlines():
+                if line.startswith("wchar:"):
+                    return int(line.split()[1])
+        except OSError:
+            return 0
+        return 0
+    with engine.connect() as conn:
+        value = conn.exec_driver_sql(
+            "SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')").scalar()
+        conn.rollback()
+    return int(value or 0)
+
+
 def warm(url: str) -> None:
     """Read the tables both sides touch, so neither pays for a cold cache the other does not."""
     with db.make_engine(url).connect() as conn:
@@ -111,6 +133,7 @@ def remittance_baseline(url: str) -> dict[str, Any]:
     with engine.begin() as conn:
         vid = _baseline_voucher(conn, "remit", REMIT_DAY)
     rss_before = peak_rss_mb()
+    written = written_bytes(url)
     started = time.perf_counter()
     with engine.begin() as conn:
         t0 = time.perf_counter()
@@ -128,6 +151,7 @@ def remittance_baseline(url: str) -> dict[str, Any]:
         t2 = time.perf_counter()
     seconds = time.perf_counter() - started
     return {"seconds": seconds, "peak_rss_mb": peak_rss_mb(), "rss_before_mb": rss_before,
+            "written_mb": (written_bytes(url) - written) / 2**20,
             "phases": {"update": t1 - t0, "insert": t2 - t1, "commit": seconds - (t2 - t0)},
             "rows": {"updated": updated, "inserted": inserted}, **member_totals(url)}
 
@@ -144,6 +168,7 @@ def remittance_job(url: str, *, verify_books: bool = True) -> dict[str, Any]:
     warm(url)
     phases = {"generate_confirm": 0.0, "receipt_match_credit": 0.0}
     rss_before = peak_rss_mb()
+    written = written_bytes(url)
     started = time.perf_counter()
     with clock.frozen(REMIT_DAY):
         for eid in employer_ids:
@@ -164,6 +189,7 @@ def remittance_job(url: str, *, verify_books: bool = True) -> dict[str, Any]:
     seconds = time.perf_counter() - started
     phases["commit_and_other"] = seconds - sum(phases.values())
     result = {"seconds": seconds, "peak_rss_mb": peak_rss_mb(), "rss_before_mb": rss_before,
+              "written_mb": (written_bytes(url) - written) / 2**20,
               "phases": phases, "employers": len(employer_ids)}
     with db.make_engine(url).connect() as conn:
         result["lists_credited"] = conn.execute(text(
@@ -191,6 +217,7 @@ def interest_baseline(url: str) -> dict[str, Any]:
     with engine.begin() as conn:
         vid = _baseline_voucher(conn, "interest", SETTLE_DAY)
     rss_before = peak_rss_mb()
+    written = written_bytes(url)
     started = time.perf_counter()
     with engine.begin() as conn:
         t0 = time.perf_counter()
@@ -208,6 +235,7 @@ def interest_baseline(url: str) -> dict[str, Any]:
         t2 = time.perf_counter()
     seconds = time.perf_counter() - started
     return {"seconds": seconds, "peak_rss_mb": peak_rss_mb(), "rss_before_mb": rss_before,
+            "written_mb": (written_bytes(url) - written) / 2**20,
             "phases": {"update": t1 - t0, "insert": t2 - t1, "commit": seconds - (t2 - t0)},
             "rows": {"updated": updated, "inserted": inserted}, **member_totals(url)}
 
@@ -218,12 +246,13 @@ def interest_job(url: str, *, chunk_size: int | None = None,
     factory = db.session_factory(url)
     warm(url)
     rss_before = peak_rss_mb()
+    written = written_bytes(url)
     started = time.perf_counter()
     with clock.frozen(SETTLE_DAY):
         outcome = run_interest_settlement(factory, SETTLE_DAY, chunk_size=chunk_size)
     seconds = time.perf_counter() - started
     result = {"seconds": seconds, "peak_rss_mb": peak_rss_mb(), "rss_before_mb": rss_before,
-              "job": outcome.as_dict()}
+              "written_mb": (written_bytes(url) - written) / 2**20, "job": outcome.as_dict()}
     result.update(member_totals(url))
     if verify_books:
         result.update(check_books(url))

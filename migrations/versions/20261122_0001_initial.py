@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 13:27:38.360299+00:00
+Create Date: 2026-11-22 13:49:38.288211+00:00
 """
 # ruff: noqa: E501
 
@@ -281,6 +281,7 @@ def upgrade() -> None:
         sa.Column("contact_phone", sa.String(length=20), nullable=True),
         sa.Column("address", sa.String(length=200), nullable=True),
         sa.Column("bank_code", sa.String(length=8), nullable=False),
+        sa.Column("debit_account_no", sa.String(length=32), nullable=True),
         sa.Column("unit_ratio_bps", sa.Integer(), nullable=False),
         sa.Column("member_ratio_bps", sa.Integer(), nullable=False),
         sa.Column("first_month", sa.Integer(), nullable=False),

@@ -15,7 +15,8 @@ from sqlalchemy import func, insert, select
 from hpf.catalog import params
 from hpf.config import get_settings
 from hpf.demo import names
-from hpf.deposits import remittance, service
+from hpf.deposits import service
+from hpf.deposits.batch import run_monthly_debit
 from hpf.deposits.domain import BANKS
 from hpf.deposits.jobs import run_interest_settlement
 from hpf.deposits.models import M_NORMAL, M_SEALED, Employer, Member
@@ -92,6 +93,7 @@ def seed_city(url: str, *, members: int, seed: int, years: int,
                         f"{rng.randrange(1, 400)}号",
                 bank_code=rng.choice(list(BANKS)), unit_ratio_bps=ratio,
                 member_ratio_bps=ratio, first_month=start_month)
+            employer.debit_account_no = f"62220{rng.randrange(10**13):013d}"
             employer_ids.append(employer.id)
         logins += _unit_operators(session, employer_ids[:2])
 
@@ -238,20 +240,8 @@ def _history(factory, employer_ids: list[int], start_month: int, current: int,
         task = progress.add_task("历史汇缴与结息", total=total)
         while month < current:
             day = month_start(month) + timedelta(days=14)
-            with clock.frozen(day), factory() as session, session.begin():
-                for eid in employer_ids:
-                    employer = session.get(Employer, eid)
-                    if not _has_members(session, eid, month):
-                        # Nothing is due for a month without active members (零申报).
-                        employer.paid_through = month
-                        continue
-                    remit_list = remittance.generate_list(session, employer, month)
-                    remittance.confirm_list(session, employer, month)
-                    remittance.record_receipt(
-                        session, bank_code=employer.bank_code,
-                        bank_txn_id=f"DEMO{remit_list.id:010d}", amount_fen=remit_list.total_fen,
-                        payer_name=employer.name, payer_account=None,
-                        reference=remit_list.reference, arrived_on=day)
+            with clock.frozen(day):
+                run_monthly_debit(factory, month)
             if month % 100 == 6:
                 settle = date(month // 100, 6, 30)
                 with clock.frozen(settle):
@@ -261,12 +251,6 @@ def _history(factory, employer_ids: list[int], start_month: int, current: int,
             month = add_months(month, 1)
             progress.advance(task)
     return {"months": months, "interest_runs": interest_runs}
-
-
-def _has_members(session, employer_id: int, month: int) -> bool:
-    return session.scalar(select(func.count()).select_from(Member).where(
-        Member.employer_id == employer_id, Member.status == M_NORMAL,
-        Member.first_month <= month)) > 0
 
 
 def _events(session, rng: random.Random, employer_ids: list[int]) -> None:

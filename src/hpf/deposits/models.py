@@ -48,6 +48,8 @@ class Employer(Base):
     contact_phone: Mapped[str | None] = mapped_column(String(20))
     address: Mapped[str | None] = mapped_column(String(200))
     bank_code: Mapped[str] = mapped_column(String(8))
+    # The employer's own account the monthly remittance is debited from (自动代扣), if signed.
+    debit_account_no: Mapped[str | None] = mapped_column(String(32))
     unit_ratio_bps: Mapped[int] = mapped_column(Integer)
     member_ratio_bps: Mapped[int] = mapped_column(Integer)
     first_month: Mapped[int] = mapped_column(Integer)

@@ -1,6 +1,6 @@
 """Deposit queries. Everything that reads or bulk-writes deposit tables lives here."""
 
-from sqlalchemy import BigInteger, cast, func, select, text
+from sqlalchemy import BigInteger, bindparam, cast, func, select, text
 from sqlalchemy.orm import Session
 
 from hpf.deposits.models import (
@@ -97,7 +97,13 @@ def next_seq(session: Session, employer_id: int, kind: str, period: int) -> int:
 
 
 def fill_remit_lines(session: Session, remit_list: RemitList, rounding_unit: str) -> None:
-    """Insert the lines of a monthly list from every active member, set-based.
+    """Insert the lines of one monthly list from every active member, set-based."""
+    fill_lines_for_lists(session, [remit_list.id], rounding_unit)
+    refresh_list_totals(session, remit_list)
+
+
+def fill_lines_for_lists(session: Session, list_ids: list[int], rounding_unit: str) -> None:
+    """Insert the lines of many monthly lists in one statement, from each employer's members.
 
     Each part is round_half_up(base × ratio) to the rounding unit: the same rule as
     hpf.kit.money.percent_of, rendered in SQL by hpf.kit.money.sql_round_half_up.
@@ -109,15 +115,33 @@ def fill_remit_lines(session: Session, remit_list: RemitList, rounding_unit: str
         text(
             "INSERT INTO dep_remit_line (list_id, member_id, account_id, period, base_fen, "
             "unit_ratio_bps, member_ratio_bps, unit_fen, member_fen, amount_fen) "
-            f"SELECT :lid, m.id, m.account_id, :period, m.base_fen, m.unit_ratio_bps, "
+            f"SELECT l.id, m.id, m.account_id, l.period, m.base_fen, m.unit_ratio_bps, "
             f"m.member_ratio_bps, {unit_part}, {member_part}, ({unit_part}) + ({member_part}) "
-            "FROM dep_member m WHERE m.employer_id = :eid AND m.status = :normal "
-            "AND m.first_month <= :period AND m.base_fen > 0"
-        ),
-        {"lid": remit_list.id, "period": remit_list.period, "eid": remit_list.employer_id,
-         "normal": M_NORMAL},
+            "FROM dep_remit_list l JOIN dep_member m ON m.employer_id = l.employer_id "
+            "WHERE l.id IN :ids AND m.status = :normal AND m.first_month <= l.period "
+            "AND m.base_fen > 0"
+        ).bindparams(bindparam("ids", expanding=True)),
+        {"ids": list_ids, "normal": M_NORMAL},
     )
-    refresh_list_totals(session, remit_list)
+
+
+def refresh_totals_for_lists(session: Session, list_ids: list[int]) -> None:
+    """Recompute counts and totals of many lists from their lines, in one statement."""
+    session.execute(
+        text(
+            "UPDATE dep_remit_list SET "
+            "member_count = (SELECT COUNT(*) FROM dep_remit_line r "
+            "  WHERE r.list_id = dep_remit_list.id), "
+            "unit_total_fen = (SELECT COALESCE(SUM(r.unit_fen), 0) FROM dep_remit_line r "
+            "  WHERE r.list_id = dep_remit_list.id), "
+            "member_total_fen = (SELECT COALESCE(SUM(r.member_fen), 0) FROM dep_remit_line r "
+            "  WHERE r.list_id = dep_remit_list.id), "
+            "total_fen = (SELECT COALESCE(SUM(r.amount_fen), 0) FROM dep_remit_line r "
+            "  WHERE r.list_id = dep_remit_list.id) "
+            "WHERE id IN :ids"
+        ).bindparams(bindparam("ids", expanding=True)),
+        {"ids": list_ids},
+    )
 
 
 def refresh_list_totals(session: Session, remit_list: RemitList) -> None:

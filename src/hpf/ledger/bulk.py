@@ -10,7 +10,7 @@ import math
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import Session
 
 from hpf.kit import clock
@@ -26,7 +26,8 @@ def bulk_credit(
     source_sql: str,
     params: dict[str, Any],
     *,
-    debit_account_id: int,
+    debit_account_id: int | None = None,
+    debit_lines: list[tuple[int, int]] | None = None,
     value_date: date,
     summary: str,
     memo: str | None = None,
@@ -34,13 +35,15 @@ def bulk_credit(
 ) -> Voucher | None:
     """Credit member deposit accounts from rows (account_id, amount_fen, period) of a SELECT.
 
-    The counterpart is one debit line on `debit_account_id`. Returns None when the source is
-    empty. Refuses duplicates, non-positive amounts, closed accounts and accounts outside the
-    value date's interest year, before anything is written.
+    The counterpart is one debit line on `debit_account_id`, or the given `debit_lines`
+    (account, amount), which must add up to the credited total. List-valued parameters bind as
+    IN lists. Returns None when the source is empty. Refuses duplicates, non-positive amounts,
+    closed accounts and accounts outside the value date's interest year, before anything is
+    written.
     """
     src = f"({source_sql})"
-    check = session.execute(
-        text(
+    check = _exec(
+        session, (
             f"SELECT COUNT(*), COUNT(DISTINCT s.account_id), CAST(COALESCE(SUM(s.amount_fen), 0) AS BIGINT), "
             f"SUM(CASE WHEN s.amount_fen <= 0 THEN 1 ELSE 0 END), "
             f"SUM(CASE WHEN a.id IS NULL OR a.subject_code <> :subj OR a.closed_on IS NOT NULL "
@@ -52,6 +55,13 @@ def bulk_credit(
     count, distinct, total, nonpositive, bad_accounts = check
     if count == 0:
         return None
+    if debit_lines is None:
+        if debit_account_id is None:
+            raise ValueError("a counter account is required")
+        debit_lines = [(debit_account_id, total)]
+    if sum(amount for _, amount in debit_lines) != total:
+        raise LedgerError("批量入账借贷不平衡", code="LEDGER_UNBALANCED",
+                          credits=total, debits=sum(a for _, a in debit_lines))
     if distinct != count or nonpositive or bad_accounts:
         raise LedgerError(
             "批量入账数据有误", code="LEDGER_BULK_REFUSED",
@@ -60,8 +70,8 @@ def bulk_credit(
         )
     _, end = domain.interest_year_bounds(domain.interest_year_of(value_date))
     days = (end - value_date).days
-    session.execute(
-        text(
+    _exec(
+        session, (
             f"UPDATE ledger_account SET balance_fen = balance_fen + s.amount_fen, "
             f"accrual_fen_days = accrual_fen_days + s.amount_fen * :days "
             f"FROM {src} s WHERE ledger_account.id = s.account_id"
@@ -70,12 +80,12 @@ def bulk_credit(
     )
     voucher = Voucher(
         entry_type=entry_type, posted_on=clock.today(), value_date=value_date, total_fen=total,
-        line_count=count + 1, summary=summary[:200], command_id=command_id,
+        line_count=count + len(debit_lines), summary=summary[:200], command_id=command_id,
     )
     session.add(voucher)
     session.flush()
-    session.execute(
-        text(
+    _exec(
+        session, (
             f"INSERT INTO ledger_posting (voucher_id, account_id, side, amount_fen, "
             f"balance_after_fen, value_date, entry_type, period, memo) "
             f"SELECT :vid, s.account_id, 'C', s.amount_fen, a.balance_fen, :vd, :et, s.period, "
@@ -84,8 +94,19 @@ def bulk_credit(
         {**params, "vid": voucher.id, "vd": value_date, "et": entry_type, "memo": memo},
     )
     _move_subjects(session, {domain.MEMBER_DEPOSITS: total})
-    _post_single_line(session, voucher, debit_account_id, domain.DEBIT, total, memo)
+    for account_id, amount in sorted(debit_lines):
+        if amount > 0:
+            _post_single_line(session, voucher, account_id, domain.DEBIT, amount, memo)
     return voucher
+
+
+def _exec(session: Session, sql: str, params: dict[str, Any]):
+    """Execute SQL text whose list-valued parameters expand into IN lists."""
+    clause = text(sql)
+    for name, value in params.items():
+        if isinstance(value, list | tuple) and f":{name}" in sql:
+            clause = clause.bindparams(bindparam(name, expanding=True))
+    return session.execute(clause, params)
 
 
 def _post_single_line(session: Session, voucher: Voucher, account_id: int, side: str,
