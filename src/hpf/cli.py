@@ -97,7 +97,7 @@ def _print_logins(path: Path) -> None:
 @jobs_app.command("run")
 def jobs_run(name: str, on: str = typer.Option(..., "--date", help="YYYY-MM-DD"),
              chunk_size: int | None = None) -> None:
-    """Run a batch job (interest-settlement, remit-debit, arrears-notice)."""
+    """Run a batch job (interest-settlement, remit-debit, flexible-debit, arrears-notice)."""
     from hpf.kit import clock
     from hpf.kit.db import session_factory
     from hpf.kit.errors import HpfError
@@ -120,6 +120,11 @@ def jobs_run(name: str, on: str = typer.Option(..., "--date", help="YYYY-MM-DD")
                 from hpf.deposits.batch import run_monthly_debit
 
                 result = run_monthly_debit(factory, clock.month_key(day), show_progress=True)
+                console.print_json(json.dumps(result.as_dict()))
+            elif name == "flexible-debit":
+                from hpf.deposits.flexible import run_flexible_debit
+
+                result = run_flexible_debit(factory, clock.month_key(day), show_progress=True)
                 console.print_json(json.dumps(result.as_dict()))
             elif name == "arrears-notice":
                 from hpf.deposits.remittance import notify_arrears

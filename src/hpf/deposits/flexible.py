@@ -164,3 +164,39 @@ def _view(agreement: FlexibleAgreement) -> dict:
             "ratio_bps": agreement.ratio_bps, "monthly_fen": agreement.monthly_fen,
             "debit_day": agreement.debit_day, "status": agreement.status,
             "paid_through": agreement.paid_through}
+
+
+def run_flexible_debit(factory, period: int, *, chunk_size: int = 500,
+                       show_progress: bool = False):
+    """The month's direct debit for every active voluntary depositor (resumable job)."""
+    from hpf.jobs.runner import run_job
+    from hpf.kit.errors import HpfError
+
+    def plan(session: Session) -> list:
+        ids = list(session.scalars(select(FlexibleAgreement.id).where(
+            FlexibleAgreement.status == "active").order_by(FlexibleAgreement.id)))
+        return [ids[i:i + chunk_size] for i in range(0, len(ids), chunk_size)]
+
+    def chunk(session: Session, agreement_ids: list[int], _marker: int) -> tuple[int, int]:
+        rows = amount = 0
+        for agreement in session.scalars(select(FlexibleAgreement).where(
+                FlexibleAgreement.id.in_(agreement_ids))):
+            if agreement.status != "active" or (agreement.paid_through or 0) >= period:
+                continue
+            member = session.get(Member, agreement.member_id)
+            if member.status != M_NORMAL or member.first_month > period:
+                continue
+            savepoint = session.begin_nested()
+            try:
+                result = pay_month(session, member, period, None)
+                savepoint.commit()
+            except HpfError:
+                # A refused debit leaves the month unpaid; the member sees it as owed.
+                savepoint.rollback()
+                continue
+            rows += 1
+            amount += result["amount_fen"]
+        return rows, amount
+
+    return run_job(factory, "flexible-debit", str(period), plan, chunk,
+                   show_progress=show_progress)

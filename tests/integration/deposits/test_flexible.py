@@ -148,3 +148,32 @@ def test_sealed_member_registers_online_and_an_active_one_cannot(city):
                                        "card_no": luhn("621700000000000004"), "debit_day": 1},
                   city.staff("clerk"), channel="counter")
     assert r.status_code == 409 and r.json()["code"] == "NOT_FLEXIBLE"
+
+
+def test_monthly_flexible_debit_job_collects_each_agreement_once(city):
+    from datetime import date
+
+    from hpf.deposits.flexible import run_flexible_debit
+    from hpf.kit import clock
+    from hpf.kit.db import session_factory
+
+    clerk = city.staff("clerk")
+    id_number = city.person(5, "钱钟书")
+    r = city.call("dep.flexible_open", {"name": "钱钟书", "id_number": id_number,
+                                        "phone": "13655557777", "base_fen": 500_000,
+                                        "ratio_bps": 2400}, clerk, channel="counter")
+    member_no = city.approve(r, "rev1")["result"]["member_no"]
+    card = _card(city, luhn("621700000000000009"), "钱钟书", id_number)
+    r = city.call("dep.flexible_pay", {"member_no": member_no, "action": "sign",
+                                       "bank_code": "CCB", "card_no": card, "debit_day": 5},
+                  clerk, channel="counter")
+    assert r.status_code == 200, r.text
+    factory = session_factory(city.url)
+    with clock.frozen(date(2026, 4, 5)):
+        first = run_flexible_debit(factory, 202604)
+        again = run_flexible_debit(factory, 202604)
+    # 5000 × 24% = 1200 yuan a month.
+    assert (first.rows, first.amount_fen) == (1, 120_000)
+    assert again.already_done
+    assert _state(city, member_no)[4] == 120_000
+    city.ledger_ok()
