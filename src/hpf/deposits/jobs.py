@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from hpf.catalog import params
 from hpf.config import get_settings
 from hpf.jobs.runner import JobResult, id_ranges, run_job
-from hpf.kit.errors import HpfError, InvalidInput
+from hpf.kit.errors import InvalidInput
 from hpf.ledger import bulk
 from hpf.ledger import domain as ledger_domain
 from hpf.ledger import service as ledger
@@ -22,16 +22,16 @@ def settlement_year(settle_date: date) -> int:
     return settle_date.year - 1
 
 
-def year_rate_ppm(session: Session, year: int) -> int:
-    """The single rate of an interest year; a year with a rate change is settled by segments."""
+def year_rates(session: Session, year: int) -> list[tuple[date, int]]:
+    """The rate segments of an interest year (one row unless the rate changed inside it)."""
     start, end = ledger_domain.interest_year_bounds(year)
     table = params.history(session, "interest.annual_rate_ppm")
-    rates = ledger_domain.rates_in_force(table, start, end)
-    if len(rates) > 1:
-        raise HpfError("本结息年度内利率有调整，请使用分段计息结息",
-                       code="INTEREST_RATE_CHANGED_IN_YEAR", status=409,
-                       rates=[[str(d), r] for d, r in rates])
-    return rates[0][1]
+    return ledger_domain.rates_in_force(table, start, end)
+
+
+def year_rate_ppm(session: Session, year: int) -> int:
+    """The rate in force on the last day of an interest year so far (for interest to date)."""
+    return year_rates(session, year)[-1][1]
 
 
 def run_interest_settlement(factory: sessionmaker[Session], settle_date: date, *,
@@ -50,10 +50,13 @@ def run_interest_settlement(factory: sessionmaker[Session], settle_date: date, *
         return id_ranges(lo, hi, size)
 
     def chunk(session: Session, spec: list[int], marker: int) -> tuple[int, int]:
-        rate = year_rate_ppm(session, year)
+        rates = year_rates(session, year)
         expense = ledger.system_account(session, ledger_domain.INTEREST_EXPENSE)
-        return bulk.settle_interest_range(session, year, spec[0], spec[1], rate, expense.id,
-                                          run_marker=marker)
+        if len(rates) == 1:
+            return bulk.settle_interest_range(session, year, spec[0], spec[1], rates[0][1],
+                                              expense.id, run_marker=marker)
+        return bulk.settle_interest_range_segmented(session, year, spec[0], spec[1], rates,
+                                                    expense.id, run_marker=marker)
 
     return run_job(factory, "interest-settlement", settle_date.isoformat(), plan, chunk,
                    show_progress=show_progress)

@@ -13,3 +13,10 @@ def day_literal(dialect: str, param: str) -> str:
     if dialect == "sqlite":
         return f"CAST(julianday(:{param}) AS INTEGER)"
     return f"(CAST(:{param} AS DATE) - DATE '2000-01-01')"
+
+
+def greatest(dialect: str, a: str, b: str) -> str:
+    """The larger of two expressions."""
+    if dialect == "sqlite":
+        return f"max({a}, {b})"
+    return f"GREATEST({a}, {b})"

@@ -132,6 +132,70 @@ def _post_single_line(session: Session, voucher: Voucher, account_id: int, side:
     session.flush()
 
 
+def settle_interest_range_segmented(
+    session: Session, year: int, lo_id: int, hi_id: int, rates: list[tuple[date, int]],
+    expense_account_id: int, run_marker: int, command_id: int | None = None,
+) -> tuple[int, int]:
+    """Settle a year whose rate changed inside it, day by day at each day's rate.
+
+    The accrual on the account assumes one rate, so this path recomputes from the postings:
+    Σ balance × days × rate = opening × W(start) + Σ delta × W(value date), where W(t) is the
+    rate-weighted number of days from t to year end. One UPDATE computes the interest, one
+    applies it the same way as the single-rate path, one INSERT writes the postings.
+    """
+    from hpf.kit.sqlfn import day_literal, day_number, greatest
+
+    dialect = session.get_bind().dialect.name
+    start, end = domain.interest_year_bounds(year)
+    # Reduce rates and denominator by their common factor to keep products small.
+    common = math.gcd(domain.DAY_BASIS * domain.PPM, *(int(r) for _, r in rates)) or 1
+    denominator = domain.DAY_BASIS * domain.PPM // common
+    rates = [(since, int(rate) // common) for since, rate in rates]
+    bounds = [since for since, _ in rates] + [end]
+    bind: dict[str, Any] = {"subj": domain.MEMBER_DEPOSITS, "y": year, "lo": lo_id, "hi": hi_id,
+                            "start": start, "end": end, "run": run_marker}
+    vd = day_number(dialect, "p.value_date")
+    terms = []
+    w_start = 0
+    for i, (since, rate) in enumerate(rates):
+        bind[f"s{i}"], bind[f"e{i}"] = since, bounds[i + 1]
+        seg_start, seg_end = day_literal(dialect, f"s{i}"), day_literal(dialect, f"e{i}")
+        terms.append(f"CASE WHEN {vd} < {seg_end} THEN {int(rate)} * "
+                     f"({seg_end} - {greatest(dialect, vd, seg_start)}) ELSE 0 END")
+        w_start += int(rate) * (bounds[i + 1] - since).days
+    signed = "CASE WHEN p.side = 'C' THEN p.amount_fen ELSE -p.amount_fen END"
+    # CAST: PostgreSQL sums bigints as numeric, and numeric division would not truncate.
+    weighted = (f"(SELECT CAST(COALESCE(SUM(({signed}) * ({' + '.join(terms)})), 0) AS BIGINT) "
+                f"FROM ledger_posting p WHERE p.account_id = ledger_account.id "
+                f"AND p.value_date >= :start AND p.value_date < :end)")
+    numerator = f"(year_open_balance_fen * {w_start} + {weighted})"
+    session.execute(
+        text(f"UPDATE ledger_account SET last_interest_fen = "
+             f"{sql_round_half_up(numerator, denominator)}, interest_run_id = :run "
+             f"WHERE subject_code = :subj AND accrual_year = :y AND id >= :lo AND id < :hi "
+             f"AND closed_on IS NULL"), bind)
+    return _apply_marked_interest(session, year, lo_id, hi_id, expense_account_id, run_marker,
+                                  command_id)
+
+
+def _apply_marked_interest(session: Session, year: int, lo_id: int, hi_id: int,
+                           expense_account_id: int, run_marker: int,
+                           command_id: int | None) -> tuple[int, int]:
+    """Credit `last_interest_fen` on the rows stamped with run_marker and start the next year."""
+    _, end = domain.interest_year_bounds(year)
+    _, next_end = domain.interest_year_bounds(year + 1)
+    session.execute(
+        text("UPDATE ledger_account SET balance_fen = balance_fen + last_interest_fen, "
+             "year_open_balance_fen = balance_fen + last_interest_fen, "
+             "accrual_fen_days = (balance_fen + last_interest_fen) * :next_days, "
+             "accrual_year = :ny WHERE interest_run_id = :run AND id >= :lo AND id < :hi "
+             "AND accrual_year = :y"),
+        {"next_days": (next_end - end).days, "ny": year + 1, "run": run_marker, "lo": lo_id,
+         "hi": hi_id, "y": year})
+    return _post_marked_interest(session, year, lo_id, hi_id, expense_account_id, run_marker,
+                                 command_id)
+
+
 def interest_expr(rate_ppm: int) -> str:
     """SQL for the year's interest of an account row at one rate, rounded half-up once."""
     # Reduce the fraction first: 15_000 / 360_000_000 is 1 / 24_000, which keeps the SQL
@@ -177,6 +241,15 @@ def settle_interest_range(
         {"subj": domain.MEMBER_DEPOSITS, "y": year, "next_year": year + 1, "lo": lo_id,
          "hi": hi_id, "next_days": next_days, "run": run_marker},
     )
+    return _post_marked_interest(session, year, lo_id, hi_id, expense_account_id, run_marker,
+                                 command_id)
+
+
+def _post_marked_interest(session: Session, year: int, lo_id: int, hi_id: int,
+                          expense_account_id: int, run_marker: int,
+                          command_id: int | None) -> tuple[int, int]:
+    """One voucher crediting `last_interest_fen` to every row stamped with run_marker."""
+    _, end = domain.interest_year_bounds(year)
     where = "interest_run_id = :run AND id >= :lo AND id < :hi AND last_interest_fen > 0"
     bind = {"run": run_marker, "lo": lo_id, "hi": hi_id}
     count, total = session.execute(
