@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 13:49:38.288211+00:00
+Create Date: 2026-11-22 14:01:15.751518+00:00
 """
 # ruff: noqa: E501
 
@@ -254,6 +254,7 @@ def upgrade() -> None:
         sa.Column("year_open_balance_fen", sa.BigInteger(), nullable=False),
         sa.Column("last_interest_fen", sa.BigInteger(), nullable=False),
         sa.Column("interest_run_id", sa.BigInteger(), nullable=True),
+        sa.Column("system_key", sa.String(length=48), nullable=True),
         sa.Column("opened_on", sa.Date(), nullable=False),
         sa.Column("closed_on", sa.Date(), nullable=True),
         sa.CheckConstraint("reserved_fen >= 0", name=op.f("ck_ledger_account_reserved_nonneg")),
@@ -263,6 +264,7 @@ def upgrade() -> None:
             name=op.f("fk_ledger_account_subject_code_ledger_subject"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ledger_account")),
+        sa.UniqueConstraint("system_key", name=op.f("uq_ledger_account_system_key")),
     )
     with op.batch_alter_table("ledger_account", schema=None) as batch_op:
         batch_op.create_index("ix_ledger_account_owner", ["owner_kind", "owner_id"], unique=False)

@@ -56,6 +56,8 @@ class LedgerAccount(Base):
     year_open_balance_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     last_interest_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     interest_run_id: Mapped[int | None] = mapped_column(BigInteger)
+    # Set on the centre's own accounts (bank, suspense, expense): one per subject and owner.
+    system_key: Mapped[str | None] = mapped_column(String(48), unique=True)
     opened_on: Mapped[date] = mapped_column(Date)
     closed_on: Mapped[date | None] = mapped_column(Date)
 

@@ -9,6 +9,7 @@ from collections import defaultdict
 from datetime import date
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hpf.kit import clock
@@ -70,22 +71,28 @@ def open_account(
 
 def system_account(session: Session, subject_code: str, owner_kind: str = "centre",
                    owner_id: int | None = None, name: str | None = None) -> LedgerAccount:
-    """The (single) account of a subject for an owner, opened on first use."""
-    stmt = select(LedgerAccount).where(
-        LedgerAccount.subject_code == subject_code,
-        LedgerAccount.owner_kind == owner_kind,
-        LedgerAccount.owner_id.is_(None) if owner_id is None else LedgerAccount.owner_id == owner_id,
-    )
-    account = session.scalars(stmt.limit(1)).first()
-    if account is None:
+    """The (single) account of a subject for an owner, opened on first use.
+
+    `system_key` is unique, so two transactions opening the same account at once cannot both
+    succeed: the loser's savepoint rolls back and it reads the winner's row.
+    """
+    key = f"{subject_code}:{owner_kind}:{'' if owner_id is None else owner_id}"
+    account = session.scalars(select(LedgerAccount).where(LedgerAccount.system_key == key)).first()
+    if account is not None:
+        return account
+    subject = session.get(LedgerSubject, subject_code)
+    if subject is None:
+        ensure_chart(session)
         subject = session.get(LedgerSubject, subject_code)
-        if subject is None:
-            ensure_chart(session)
-            subject = session.get(LedgerSubject, subject_code)
-        account = open_account(
-            session, subject_code, name or subject.name_zh, owner_kind=owner_kind,
-            owner_id=owner_id,
-        )
+    try:
+        with session.begin_nested():
+            account = open_account(session, subject_code, name or subject.name_zh,
+                                   owner_kind=owner_kind, owner_id=owner_id)
+            account.system_key = key
+            session.flush()
+    except IntegrityError:
+        account = session.scalars(
+            select(LedgerAccount).where(LedgerAccount.system_key == key)).one()
     return account
 
 
