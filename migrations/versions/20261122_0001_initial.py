@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 14:01:15.751518+00:00
+Create Date: 2026-11-22 14:14:42.660590+00:00
 """
 # ruff: noqa: E501
 
@@ -611,11 +611,10 @@ def upgrade() -> None:
 
     op.create_table(
         "dep_remit_line",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("list_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("member_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("account_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("period", sa.Integer(), nullable=False),
+        sa.Column("account_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("base_fen", sa.BigInteger(), nullable=False),
         sa.Column("unit_ratio_bps", sa.Integer(), nullable=False),
         sa.Column("member_ratio_bps", sa.Integer(), nullable=False),
@@ -632,11 +631,11 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["member_id"], ["dep_member.id"], name=op.f("fk_dep_remit_line_member_id_dep_member")
         ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_dep_remit_line")),
+        sa.PrimaryKeyConstraint("list_id", "member_id", "period", name=op.f("pk_dep_remit_line")),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("dep_remit_line", schema=None) as batch_op:
         batch_op.create_index("ix_dep_remit_line_by_member", ["member_id", "period"], unique=False)
-        batch_op.create_index("ix_dep_remit_line_member", ["list_id", "member_id", "period"], unique=True)
 
     op.create_table(
         "idn_login_event",
@@ -697,7 +696,6 @@ def downgrade() -> None:
 
     op.drop_table("idn_login_event")
     with op.batch_alter_table("dep_remit_line", schema=None) as batch_op:
-        batch_op.drop_index("ix_dep_remit_line_member")
         batch_op.drop_index("ix_dep_remit_line_by_member")
 
     op.drop_table("dep_remit_line")

@@ -127,7 +127,7 @@ def pay_month(session: Session, member: Member, period: int, command_id: int | N
     domain.check_period(period, month_key(clock.today()))
     if period < member.first_month:
         raise InvalidInput("不能缴存登记前的月份", code="MONTH_BEFORE_REGISTRATION")
-    paid = session.scalar(select(RemitLine.id).join(RemitList, RemitList.id == RemitLine.list_id)
+    paid = session.scalar(select(RemitLine.list_id).join(RemitList, RemitList.id == RemitLine.list_id)
                           .where(RemitLine.member_id == member.id, RemitLine.period == period,
                                  RemitList.status.in_(("confirmed", "credited"))))
     if paid:
