@@ -10,7 +10,7 @@ from hpf.gateway.registry import Ctx
 from hpf.gateway.registry import service as handles
 from hpf.kit import clock
 from hpf.kit.clock import month_key
-from hpf.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
+from hpf.kit.errors import Conflict, Forbidden, InvalidInput
 from hpf.ledger import service as ledger
 
 
@@ -179,17 +179,19 @@ def _base_adjust_check(ctx: Ctx, p: schemas.BaseAdjust) -> tuple[list, int]:
     year = p.year or clock.today().year
     floor, cap = service.base_bounds(ctx.session)
     levels_needed = 0
+    approval_levels = _levels(ctx)
     members = []
     seen = set()
     problems = []
+    # One query per thousand rows, not one per row: an annual list can have 20,000 lines.
+    found = repository.members_by_nos(ctx.session, [row.member_no for row in p.rows])
     for i, row in enumerate(p.rows):
         if row.member_no in seen:
             problems.append({"row": i + 1, "member_no": row.member_no, "code": "DUPLICATE_ROW"})
             continue
         seen.add(row.member_no)
-        try:
-            member = repository.member_by_no(ctx.session, row.member_no)
-        except NotFound:
+        member = found.get(row.member_no)
+        if member is None:
             # One mistyped account number in an uploaded workbook is a problem row like the
             # others, not a 404 that hides every other problem of the list.
             problems.append({"row": i + 1, "member_no": row.member_no,
@@ -205,7 +207,7 @@ def _base_adjust_check(ctx: Ctx, p: schemas.BaseAdjust) -> tuple[list, int]:
             problems.append({"row": i + 1, "member_no": row.member_no, "code": exc.code})
             continue
         levels_needed = max(levels_needed, domain.base_adjust_levels(
-            member.base_fen, row.base_fen, member.base_year == year, _levels(ctx)))
+            member.base_fen, row.base_fen, member.base_year == year, approval_levels))
         members.append((member, row.base_fen))
     if problems:
         raise InvalidInput("基数调整清册有误，请修改后重新提交", code="BASE_ADJUST_INVALID",

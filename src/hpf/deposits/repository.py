@@ -63,6 +63,17 @@ def member_by_id(session: Session, member_id: int, *, lock: bool = False) -> Mem
     return member
 
 
+def members_by_nos(session: Session, member_nos: list[str], chunk: int = 1000) -> dict[str, Member]:
+    """Members keyed by personal account number, fetched a thousand at a time."""
+    found: dict[str, Member] = {}
+    unique = list(dict.fromkeys(member_nos))
+    for i in range(0, len(unique), chunk):
+        for member in session.scalars(select(Member).where(
+                Member.member_no.in_(unique[i:i + chunk]))):
+            found[member.member_no] = member
+    return found
+
+
 def member_by_id_number(session: Session, id_number: str) -> Member | None:
     """The member holding an ID number, if any."""
     return session.scalars(select(Member).where(Member.id_number == id_number)).first()
