@@ -49,16 +49,9 @@ def arrears(session: Session, employer: Employer) -> dict:
 
 
 def monthly_total(session: Session, employer: Employer) -> int:
-    """What one month of remittance comes to at today's bases and ratios."""
-    unit = params.get(session, "deposit.rounding_unit")
-    total = 0
-    rows = session.execute(
-        select(Member.base_fen, Member.unit_ratio_bps, Member.member_ratio_bps)
-        .where(Member.employer_id == employer.id, Member.status == "01")
-    )
-    for base, ur, mr in rows:
-        total += domain.monthly_amount(base, ur, mr, unit).total_fen
-    return total
+    """What one month of remittance comes to at today's bases and ratios (one SQL sum)."""
+    return repository.monthly_total_fen(session, employer.id,
+                                        params.get(session, "deposit.rounding_unit"))
 
 
 def generate_list(session: Session, employer: Employer, period: int,

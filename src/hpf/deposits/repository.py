@@ -136,6 +136,17 @@ def fill_lines_for_lists(session: Session, list_ids: list[int], rounding_unit: s
     )
 
 
+def monthly_total_fen(session: Session, employer_id: int, rounding_unit: str) -> int:
+    """Σ of both parts over the employer's active members, each part rounded as on a list."""
+    unit = ROUNDING_UNITS_FEN[rounding_unit]
+    unit_part = f"{sql_round_half_up('base_fen * unit_ratio_bps', 10_000 * unit)} * {unit}"
+    member_part = f"{sql_round_half_up('base_fen * member_ratio_bps', 10_000 * unit)} * {unit}"
+    return session.scalar(text(
+        f"SELECT CAST(COALESCE(SUM(({unit_part}) + ({member_part})), 0) AS BIGINT) "
+        f"FROM dep_member WHERE employer_id = :eid AND status = :normal"),
+        {"eid": employer_id, "normal": M_NORMAL}) or 0
+
+
 def refresh_totals_for_lists(session: Session, list_ids: list[int]) -> None:
     """Recompute counts and totals of many lists from their lines, in one statement."""
     session.execute(
