@@ -138,6 +138,10 @@ def print_result(r: dict) -> None:
           f"baseline {base['written_mb']:.0f} MB")
     if job.get("phases"):
         print("     job phases: " + ", ".join(f"{k} {v:.1f}s" for k, v in job["phases"].items()))
+        credit = job["phases"].get("receipt_match_credit")
+        if credit is not None:
+            print(f"     receipt→match→credit calls alone (no list, no commits): "
+                  f"{credit / base['seconds']:.2f}x the baseline")
     else:
         print(f"     job: {job.get('job')}")
     print("     baseline phases: " + ", ".join(f"{k} {v:.1f}s" for k, v in base["phases"].items()))
