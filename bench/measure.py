@@ -202,6 +202,45 @@ def remittance_job(url: str, *, verify_books: bool = True) -> dict[str, Any]:
     return result
 
 
+def remit_debit_job(url: str, *, chunk_size: int | None = None,
+                    verify_books: bool = True) -> dict[str, Any]:
+    """The month as the batch job `hpf jobs run remit-debit` runs it (hpf.deposits.batch).
+
+    Every employer has signed a debit agreement (set here, untimed); per chunk of employers the
+    job writes all lists and lines, debits the employers through the bank adapter, books one
+    receipt voucher and credits every member with one bulk voucher.
+    """
+    from hpf.deposits.batch import run_monthly_debit
+
+    factory = db.session_factory(url)
+    with db.make_engine(url).begin() as conn:
+        conn.execute(text("UPDATE dep_employer SET debit_account_no = :no WHERE kind = 'ordinary'"),
+                     {"no": "6222020000000001"})
+    warm(url)
+    kwargs = {"chunk_employers": chunk_size} if chunk_size else {}
+    rss_before = peak_rss_mb()
+    written = written_bytes(url)
+    started = time.perf_counter()
+    with clock.frozen(REMIT_DAY):
+        outcome = run_monthly_debit(factory, REMIT_PERIOD, **kwargs)
+    seconds = time.perf_counter() - started
+    result = {"seconds": seconds, "peak_rss_mb": peak_rss_mb(), "rss_before_mb": rss_before,
+              "written_mb": (written_bytes(url) - written) / 2**20, "job": outcome.as_dict()}
+    result.update(member_totals(url))
+    if verify_books:
+        result.update(check_books(url))
+    return result
+
+
+def remit_debit_available() -> bool:
+    """True when this checkout has the batch debit job."""
+    try:
+        from hpf.deposits.batch import run_monthly_debit  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 # --- Interest settlement (年度结息) ------------------------------------------------------------
 
 def interest_baseline(url: str) -> dict[str, Any]:
@@ -262,6 +301,8 @@ def interest_job(url: str, *, chunk_size: int | None = None,
 MEASUREMENTS = {
     ("remittance", "baseline"): remittance_baseline,
     ("remittance", "job"): remittance_job,
+    ("remit-debit", "baseline"): remittance_baseline,
+    ("remit-debit", "job"): remit_debit_job,
     ("interest", "baseline"): interest_baseline,
     ("interest", "job"): interest_job,
 }
