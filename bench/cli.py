@@ -42,6 +42,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="skip hpf.ledger.verify after the jobs")
     parser.add_argument("--workdir", type=Path, default=None,
                         help="where the SQLite files go (default: the system temp dir)")
+    parser.add_argument("--job-setup-sql", action="append", default=[], metavar="SQL",
+                        help="run this SQL on the job's copy before the job, untimed (what-if "
+                             "experiments, e.g. dropping a constraint); repeatable")
     parser.add_argument("--profile", action="store_true",
                         help="time every SQL statement of the job and baseline, print the top ones")
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
@@ -76,7 +79,8 @@ def machine() -> dict[str, Any]:
 def run_measurement(url: str, benchmark: str, side: str, args: argparse.Namespace) -> dict:
     """Run one measurement in a child process and return its result."""
     spec = {"url": url, "benchmark": benchmark, "side": side, "chunk_size": args.chunk_size,
-            "verify": not args.no_verify, "profile": args.profile}
+            "verify": not args.no_verify, "profile": args.profile,
+            "setup_sql": args.job_setup_sql if side == "job" else []}
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
     proc = subprocess.run([sys.executable, "-m", "bench.worker", json.dumps(spec)],

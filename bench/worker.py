@@ -22,6 +22,12 @@ def main(argv: list[str]) -> int:
     from bench.measure import MEASUREMENTS
 
     func = MEASUREMENTS[(spec["benchmark"], spec["side"])]
+    if spec.get("setup_sql"):
+        from hpf.kit import db
+
+        with db.make_engine(spec["url"]).begin() as conn:
+            for sql in spec["setup_sql"]:
+                conn.exec_driver_sql(sql)
     kwargs = {}
     if spec["side"] == "job":
         kwargs["verify_books"] = False  # checked below, outside the statement profile

@@ -10,7 +10,7 @@ import json
 import random
 from datetime import date, timedelta
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 
 from hpf.catalog import params
 from hpf.config import get_settings
@@ -220,11 +220,23 @@ def _bulk_members(factory, rng: random.Random, count: int, employer_ids: list[in
                 session.execute(insert(LedgerAccount), accounts)
                 session.execute(insert(Member), members)
                 session.execute(insert(RegPerson), persons)
+                _advance_sequences(session)
             if not first_rows:
                 first_rows = members[:5]
             done += batch
             progress.advance(task, batch)
     return first_rows
+
+
+def _advance_sequences(session) -> None:
+    """After inserting explicit ids, move PostgreSQL's id sequences past them (SQLite needs
+    nothing: it takes max(id) + 1)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for table in ("ledger_account", "dep_member"):
+        session.execute(text(
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+            f"(SELECT MAX(id) FROM {table}))"))
 
 
 def _history(factory, employer_ids: list[int], start_month: int, current: int,
