@@ -1,6 +1,5 @@
 """Gateway handlers of the deposit services (dep.*): parameters in, business out."""
 
-from sqlalchemy import select
 
 from hpf.catalog import params
 from hpf.deposits import accounts, domain, flexible, remittance, repository, schemas, service, transfers
@@ -326,13 +325,6 @@ def supplement(ctx: Ctx, p: schemas.Supplement) -> dict:
     return {**_list_view(remit_list),
             "instruction": f"请缴款{remit_list.total_fen / 100:.2f}元，附言填写缴款识别码"
                            f"{remit_list.reference}"}
-
-
-def supplement_lists(ctx: Ctx, employer_id: int) -> list[dict]:
-    """Supplement lists of an employer (for q.unit_business)."""
-    rows = ctx.session.scalars(select(RemitList).where(
-        RemitList.employer_id == employer_id, RemitList.kind == "supplement"))
-    return [_list_view(r) for r in rows]
 
 
 # --- Account states: custody, freeze ----------------------------------------------------------

@@ -17,7 +17,7 @@ from hpf.deposits import domain, repository
 from hpf.deposits.models import U_CLOSED, Employer, Member, Receipt, RemitLine, RemitList
 from hpf.exchange.bank import bank_adapter
 from hpf.kit import clock
-from hpf.kit.clock import add_months, month_key, months_between
+from hpf.kit.clock import month_key, months_between
 from hpf.kit.errors import Conflict, InvalidInput, NotFound
 from hpf.kit.money import MAX_AMOUNT_FEN
 from hpf.ledger import bulk
@@ -259,12 +259,3 @@ def notify_arrears(session: Session) -> int:
                      f"{len(owed['months'])}个月，请及时缴存。")
             sent += 1
     return sent
-
-
-def months_range(start: int, end: int) -> list[int]:
-    """Every month from start to end inclusive."""
-    out, m = [], start
-    while m <= end:
-        out.append(m)
-        m = add_months(m, 1)
-    return out

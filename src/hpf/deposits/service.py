@@ -3,7 +3,6 @@
 import uuid
 from datetime import date
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hpf.catalog import params
@@ -304,12 +303,3 @@ def frozen_guard(member: Member) -> None:
     """Refuse money or account moves on a judicially frozen account."""
     if member.status == M_FROZEN:
         raise Conflict("账户已被司法冻结", code="MEMBER_FROZEN")
-
-
-def members_of_employer(session: Session, employer_id: int, *, status: str | None = None,
-                        offset: int = 0, limit: int = 100) -> list[Member]:
-    """One page of an employer's roster."""
-    stmt = select(Member).where(Member.employer_id == employer_id).order_by(Member.id)
-    if status:
-        stmt = stmt.where(Member.status == status)
-    return list(session.scalars(stmt.offset(offset).limit(limit)))

@@ -63,3 +63,26 @@ def test_unbalanced_and_overdrawing_vouchers_are_refused(db_url):
                                      domain.Line(member, domain.CREDIT, 1)], summary="x",
                         value_date=date(2026, 7, 1))
         assert next_year.value.code == "LEDGER_YEAR_NOT_SETTLED"
+
+
+def test_reserved_money_is_held_then_posted_or_released(db_url):
+    with clock.frozen(date(2026, 3, 2)), transaction(db_url) as s:
+        ledger.ensure_chart(s)
+        bank = ledger.system_account(s, domain.BANK_SETTLEMENT, "bank").id
+        payout = ledger.system_account(s, domain.PAYOUT_PENDING).id
+        member = ledger.open_account(s, domain.MEMBER_DEPOSITS, "m", owner_kind="member").id
+        ledger.post(s, "remit", [domain.Line(bank, domain.DEBIT, 10_000),
+                                 domain.Line(member, domain.CREDIT, 10_000)], summary="in")
+        first = ledger.reserve(s, member, 6_000, "申请A")
+        with pytest.raises(HpfError) as short:
+            ledger.reserve(s, member, 5_000, "申请B")  # only 4 000 still available
+        assert short.value.code == "LEDGER_INSUFFICIENT"
+        ledger.post_reservation(s, first.id, "withdrawal", payout, summary="提取")
+        second = ledger.reserve(s, member, 4_000, "申请B")
+        ledger.release(s, second.id)
+        account = s.get(LedgerAccount, member)
+        assert (account.balance_fen, account.reserved_fen) == (4_000, 0)
+        with pytest.raises(HpfError):
+            ledger.release(s, second.id)  # a hold is settled once
+    with transaction(db_url) as s:
+        assert verify(s).ok, verify(s).problems
