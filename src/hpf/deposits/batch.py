@@ -2,17 +2,33 @@
 
 For a month, each employer that signed a debit agreement and is due for that month gets its
 list generated and confirmed, its account debited through the bank adapter, the money booked
-into its suspense account, and the list credited to its members: per chunk of employers one
-INSERT of all lines, one receipt voucher and one crediting voucher for all members. Employers
-already working on the month online (a list exists) are left to finish it themselves.
+into its suspense account, and the list credited to its members. Employers already working on
+the month online (a list exists) are left to finish it themselves.
+
+The job runs in five steps, each a resumable chunk (hpf.jobs.runner):
+
+1. `lists`: one list per due employer, status `generating`;
+2. `lines`: per range of member ids, every active member's line on its employer's list;
+3. `debit`: per group of employers, list totals, the bank debit, one receipt voucher (bank
+   → suspense) and the receipts; a debited list becomes `debited`, a refused one stays
+   `confirmed` for the employer to pay by transfer, an empty one is closed (零申报);
+4. `credit`: per range of member ids, one voucher crediting the members of `debited` lists
+   and debiting each employer's suspense account by the part of its list in the range;
+5. `close`: the lists become `credited` and the employers paid through the month.
+
+Lines are written and credited in member order, not employer by employer: an employer's
+members are spread over the whole table, and visiting them list by list costs random reads
+and rewrites of most pages of the accounts and their indexes in every chunk
+(docs/performance.md). Between steps the books balance: money is either still at the bank,
+in an employer's suspense account, or in the members' accounts.
 """
 
-from sqlalchemy import bindparam, insert, select, text, update
+from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from hpf.catalog import params
 from hpf.deposits import domain, repository
-from hpf.deposits.models import U_CLOSED, Employer, Receipt, RemitList
+from hpf.deposits.models import U_CLOSED, Employer, Member, Receipt, RemitList
 from hpf.deposits.remittance import _reference, _value_date
 from hpf.exchange.bank import DebitRefused, bank_adapter
 from hpf.jobs.runner import JobResult, run_job
@@ -25,60 +41,106 @@ from hpf.ledger import service as ledger
 CHUNK_EMPLOYERS = 200
 
 
+CHUNK_MEMBERS = 100_000
+GENERATING, DEBITED = "generating", "debited"
+NO_UPPER_BOUND = 2**62
+
+
 def run_monthly_debit(factory: sessionmaker[Session], period: int, *,
                       chunk_employers: int = CHUNK_EMPLOYERS,
+                      chunk_members: int = CHUNK_MEMBERS,
                       show_progress: bool = False) -> JobResult:
-    """Run (or resume) the month's batch debit; the job key is the month."""
+    """Run (or resume) the month's batch debit; the job key is the month.
+
+    The summary counts the member lines credited and the amount credited to members.
+    """
     domain.check_period(period, clock.month_key(clock.today()))
 
     def plan(session: Session) -> list:
-        ids = list(session.scalars(
+        employers = list(session.scalars(
             select(Employer.id).where(Employer.status != U_CLOSED, Employer.kind == "ordinary",
                                       Employer.debit_account_no.is_not(None))
             .order_by(Employer.id)))
-        return [ids[i:i + chunk_employers] for i in range(0, len(ids), chunk_employers)]
+        if not employers:
+            return []
+        lo, hi = session.execute(select(func.min(Member.id), func.max(Member.id))).one()
+        # The last range is open: members who join while the job runs are listed as well.
+        bounds = ([[start, start + chunk_members]
+                   for start in range(lo, hi + 1, chunk_members)] if lo is not None else [])
+        if bounds:
+            bounds[-1][1] = None
+        groups = [employers[i:i + chunk_employers]
+                  for i in range(0, len(employers), chunk_employers)]
+        return ([["lists", employers]] + [["lines", a, b] for a, b in bounds]
+                + [["debit", group] for group in groups]
+                + [["credit", a, b] for a, b in bounds] + [["close"]])
 
-    def chunk(session: Session, employer_ids: list[int], _marker: int) -> tuple[int, int]:
-        return _debit_chunk(session, employer_ids, period)
+    def chunk(session: Session, spec: list, _marker: int) -> tuple[int, int]:
+        step = spec[0]
+        if step == "lists":
+            return _create_lists(session, spec[1], period)
+        if step == "lines":
+            return _fill_lines(session, period, spec[1], spec[2])
+        if step == "debit":
+            return _debit_employers(session, spec[1], period)
+        if step == "credit":
+            return _credit_members(session, period, spec[1], spec[2])
+        return _close(session, period)
 
     return run_job(factory, "remit-debit", str(period), plan, chunk, show_progress=show_progress)
 
 
-def _debit_chunk(session: Session, employer_ids: list[int], period: int) -> tuple[int, int]:
-    today = clock.today()
+def _create_lists(session: Session, employer_ids: list[int], period: int) -> tuple[int, int]:
+    """Step 1: a `generating` list for every employer due this month."""
     employers = [e for e in session.scalars(
         select(Employer).where(Employer.id.in_(employer_ids)).with_for_update())
         if _due(session, e, period)]
-    if not employers:
+    if employers:
+        session.execute(insert(RemitList), [
+            {"employer_id": e.id, "kind": "remit", "period": period, "seq": 1,
+             "status": GENERATING, "reference": _reference("remit"), "member_count": 0,
+             "unit_total_fen": 0, "member_total_fen": 0, "total_fen": 0} for e in employers])
+    return 0, 0
+
+
+def _fill_lines(session: Session, period: int, lo: int, hi: int | None) -> tuple[int, int]:
+    """Step 2: the lines of members lo <= id < hi on their employers' generating lists."""
+    repository.fill_lines_for_member_range(
+        session, period, GENERATING, lo, NO_UPPER_BOUND if hi is None else hi,
+        params.get(session, "deposit.rounding_unit"))
+    return 0, 0
+
+
+def _debit_employers(session: Session, employer_ids: list[int], period: int) -> tuple[int, int]:
+    """Step 3: totals, the bank debit and the receipt voucher for a group of employers."""
+    today = clock.today()
+    lists = {rl.employer_id: rl for rl in session.scalars(
+        select(RemitList).where(RemitList.employer_id.in_(employer_ids), RemitList.kind == "remit",
+                                RemitList.period == period, RemitList.status == GENERATING)
+        .with_for_update())}
+    if not lists:
         return 0, 0
-    lists = [{"employer_id": e.id, "kind": "remit", "period": period, "seq": 1,
-              "status": "confirmed", "reference": _reference("remit"),
-              "confirmed_at": clock.now(), "member_count": 0, "unit_total_fen": 0,
-              "member_total_fen": 0, "total_fen": 0} for e in employers]
-    session.execute(insert(RemitList), lists)
-    by_employer = dict(session.execute(
-        select(RemitList.employer_id, RemitList.id).where(
-            RemitList.employer_id.in_([e.id for e in employers]), RemitList.kind == "remit",
-            RemitList.period == period, RemitList.status == "confirmed")).all())
-    list_ids = list(by_employer.values())
-    repository.fill_lines_for_lists(session, list_ids, params.get(session, "deposit.rounding_unit"))
+    list_ids = [rl.id for rl in lists.values()]
     repository.refresh_totals_for_lists(session, list_ids)
+    session.execute(update(RemitList).where(RemitList.id.in_(list_ids))
+                    .values(status="confirmed", confirmed_at=clock.now()))
     totals = dict(session.execute(
         select(RemitList.employer_id, RemitList.total_fen).where(RemitList.id.in_(list_ids))).all())
-    references = dict(session.execute(
-        select(RemitList.employer_id, RemitList.reference).where(RemitList.id.in_(list_ids))).all())
+    employers = list(session.scalars(
+        select(Employer).where(Employer.id.in_(list(lists))).order_by(Employer.id)
+        .with_for_update()))
 
     paid: list[tuple[Employer, int, str]] = []
     empty: list[int] = []
     adapter = bank_adapter(session)
     for employer in employers:
-        amount = totals[employer.id]
+        amount, reference = totals[employer.id], lists[employer.id].reference
         if amount == 0:
             empty.append(employer.id)
             continue
         try:
             result = adapter.debit(employer.bank_code, employer.debit_account_no, employer.name,
-                                   amount, references[employer.id])
+                                   amount, reference)
         except (DebitRefused, UpstreamUnavailable):
             continue  # the list stays confirmed; the employer pays by transfer
         paid.append((employer, result.amount_fen, result.bank_txn_id))
@@ -86,11 +148,10 @@ def _debit_chunk(session: Session, employer_ids: list[int], period: int) -> tupl
     if empty:
         # A month with no active member owes nothing (零申报): close the empty lists.
         session.execute(update(RemitList).where(RemitList.id.in_(
-            [by_employer[e] for e in empty])).values(status="credited", credited_on=today))
+            [lists[e].id for e in empty])).values(status="credited", credited_on=today))
         session.execute(update(Employer).where(Employer.id.in_(empty)).values(paid_through=period))
     if not paid:
         return 0, 0
-    value_date = _value_date(today)
     total = sum(amount for _, amount, _ in paid)
     bank = ledger.system_account(session, ledger_domain.BANK_SETTLEMENT, "bank", None,
                                  "委托银行结算户")
@@ -98,36 +159,49 @@ def _debit_chunk(session: Session, employer_ids: list[int], period: int) -> tupl
         session, "receipt",
         [ledger_domain.Line(bank.id, ledger_domain.DEBIT, total),
          *[ledger_domain.Line(e.suspense_account_id, ledger_domain.CREDIT, amount,
-                              memo=references[e.id]) for e, amount, _ in paid]],
-        summary=f"批量代扣汇缴{period} {len(paid)}户", value_date=value_date)
+                              memo=lists[e.id].reference) for e, amount, _ in paid]],
+        summary=f"批量代扣汇缴{period} {len(paid)}户", value_date=_value_date(today))
     session.execute(insert(Receipt), [
         {"bank_code": e.bank_code, "bank_txn_id": txn, "amount_fen": amount,
          "payer_name": e.name[:100], "payer_account": e.debit_account_no,
-         "reference": references[e.id], "arrived_on": today, "employer_id": e.id,
+         "reference": lists[e.id].reference, "arrived_on": today, "employer_id": e.id,
          "status": "matched", "suspense_account_id": e.suspense_account_id,
-         "receipt_voucher_id": receipt_voucher.id, "matched_list_id": by_employer[e.id]}
+         "receipt_voucher_id": receipt_voucher.id, "matched_list_id": lists[e.id].id}
         for e, amount, txn in paid])
-    paid_lists = [by_employer[e.id] for e, _, _ in paid]
-    voucher = bulk.bulk_credit(
-        session, "remit",
-        "SELECT account_id, amount_fen, period FROM dep_remit_line "
-        "WHERE list_id IN :lists AND amount_fen > 0", {"lists": paid_lists},
-        debit_lines=[(e.suspense_account_id, amount) for e, amount, _ in paid],
-        value_date=value_date, summary=f"汇缴{period} 批量入账{len(paid)}户",
-        memo=f"汇缴{period}")
     session.execute(text(
-        "UPDATE dep_remit_list SET status = 'credited', credited_on = :today, "
-        "voucher_id = :vid, receipt_id = (SELECT r.id FROM dep_receipt r "
+        "UPDATE dep_remit_list SET status = :debited, receipt_id = (SELECT r.id FROM dep_receipt r "
         "  WHERE r.matched_list_id = dep_remit_list.id) WHERE id IN :ids"
     ).bindparams(bindparam("ids", expanding=True)),
-        {"today": today, "vid": voucher.id, "ids": paid_lists})
-    session.execute(update(Employer).where(Employer.id.in_([e.id for e, _, _ in paid]))
-                    .values(paid_through=period))
-    members = session.scalar(text(
-        "SELECT COUNT(*) FROM dep_remit_line WHERE list_id IN :ids")
-        .bindparams(bindparam("ids", expanding=True)),
-        {"ids": paid_lists})
-    return members or 0, total
+        {"debited": DEBITED, "ids": [lists[e.id].id for e, _, _ in paid]})
+    return 0, 0
+
+
+def _credit_members(session: Session, period: int, lo: int, hi: int | None) -> tuple[int, int]:
+    """Step 4: credit the members lo <= id < hi from their employers' suspense accounts."""
+    bind = {"p": period, "lo": lo, "hi": NO_UPPER_BOUND if hi is None else hi,
+            "list_status": DEBITED}
+    debit_lines = repository.member_range_by_suspense(session, period, DEBITED, bind["lo"],
+                                                      bind["hi"])
+    if not debit_lines:
+        return 0, 0
+    total = sum(amount for _, amount in debit_lines)
+    upper = "起" if hi is None else f"至{hi - 1}"
+    voucher = bulk.bulk_credit(
+        session, "remit", repository.member_range_credit_source(), bind,
+        debit_lines=debit_lines, value_date=_value_date(clock.today()),
+        summary=f"汇缴{period} 批量入账 职工序号{lo}{upper}", memo=f"汇缴{period}")
+    return (voucher.line_count - len(debit_lines) if voucher else 0), total
+
+
+def _close(session: Session, period: int) -> tuple[int, int]:
+    """Step 5: the debited lists are credited; their employers are paid through the month."""
+    debited = select(RemitList.employer_id).where(
+        RemitList.kind == "remit", RemitList.period == period, RemitList.status == DEBITED)
+    session.execute(update(Employer).where(Employer.id.in_(debited)).values(paid_through=period))
+    session.execute(update(RemitList).where(
+        RemitList.kind == "remit", RemitList.period == period, RemitList.status == DEBITED)
+        .values(status="credited", credited_on=clock.today()))
+    return 0, 0
 
 
 def _due(session: Session, employer: Employer, period: int) -> bool:

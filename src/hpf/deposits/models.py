@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    PrimaryKeyConstraint,
     String,
     Text,
     func,
@@ -30,6 +31,10 @@ MEMBER_STATUS_ZH = {"01": "正常", "02": "封存", "03": "合并销户", "04": 
 U_NORMAL, U_OPENING, U_DEFERRED, U_CLOSED, U_SEALED, U_OTHER = "01", "02", "03", "04", "05", "99"
 EMPLOYER_STATUS_ZH = {"01": "正常", "02": "开户", "03": "缓缴", "04": "销户", "05": "封存",
                       "99": "其他"}
+# Remittance list status (清册状态). The batch debit uses `generating` while it writes the
+# month's lines and `debited` between the bank debit and the last member being credited.
+LIST_STATUSES = {"draft": "待确认", "generating": "批量生成中", "confirmed": "已确认待缴款",
+                 "debited": "已扣款待入账", "credited": "已入账", "cancelled": "已作废"}
 
 
 class Employer(Base):
@@ -113,7 +118,7 @@ class RemitList(Base):
     kind: Mapped[str] = mapped_column(String(12))  # remit | supplement | flexible
     period: Mapped[int] = mapped_column(Integer)  # YYYYMM (first month for a supplement)
     seq: Mapped[int] = mapped_column(Integer, default=1)
-    status: Mapped[str] = mapped_column(String(12))  # draft|confirmed|credited|cancelled
+    status: Mapped[str] = mapped_column(String(12))  # LIST_STATUSES
     member_count: Mapped[int] = mapped_column(Integer, default=0)
     unit_total_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     member_total_fen: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -136,16 +141,22 @@ class RemitList(Base):
 class RemitLine(Base):
     """One member's line of a list: the base, ratios and both parts, fixed at confirmation.
 
-    Keyed by (list, member, month) with no surrogate id: a month's remittance writes a million
-    of these, and every index less is time saved (SQLite stores them clustered on the key).
+    Keyed by (month, member, list) with no surrogate id: a month's remittance writes a million
+    of these, and every index less is time saved. Month first, so each month's lines are one
+    contiguous run of the key (SQLite stores the rows clustered on it): the batch writes them
+    in member order at the end of the table and credits them back in member order, and a
+    member's history is a handful of seeks by (month, member). `account_id` copies the
+    member's deposit account for crediting; it has no foreign key because `member_id` already
+    has one and `ledger.bulk.bulk_credit` refuses any account that is not an open deposit
+    account, while the check would cost a lookup and a row lock per line.
     """
 
     __tablename__ = "dep_remit_line"
 
-    list_id: Mapped[int] = mapped_column(ForeignKey("dep_remit_list.id"), primary_key=True)
-    member_id: Mapped[int] = mapped_column(ForeignKey("dep_member.id"), primary_key=True)
-    period: Mapped[int] = mapped_column(Integer, primary_key=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("ledger_account.id"))
+    period: Mapped[int] = mapped_column(Integer)
+    member_id: Mapped[int] = mapped_column(ForeignKey("dep_member.id"))
+    list_id: Mapped[int] = mapped_column(ForeignKey("dep_remit_list.id"))
+    account_id: Mapped[int] = mapped_column(BigId)
     base_fen: Mapped[int] = mapped_column(BigInteger)
     unit_ratio_bps: Mapped[int] = mapped_column(Integer)
     member_ratio_bps: Mapped[int] = mapped_column(Integer)
@@ -154,7 +165,8 @@ class RemitLine(Base):
     amount_fen: Mapped[int] = mapped_column(BigInteger)
 
     __table_args__ = (
-        Index("ix_dep_remit_line_by_member", "member_id", "period"),
+        PrimaryKeyConstraint("period", "member_id", "list_id"),
+        Index("ix_dep_remit_line_by_list", "list_id"),
         CheckConstraint("amount_fen = unit_fen + member_fen", name="parts"),
         {"sqlite_with_rowid": False},
     )

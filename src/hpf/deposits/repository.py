@@ -113,20 +113,28 @@ def fill_remit_lines(session: Session, remit_list: RemitList, rounding_unit: str
     refresh_list_totals(session, remit_list)
 
 
-def fill_lines_for_lists(session: Session, list_ids: list[int], rounding_unit: str) -> None:
-    """Insert the lines of many monthly lists in one statement, from each employer's members.
+def _line_parts(rounding_unit: str) -> tuple[str, str]:
+    """SQL for the unit and member parts of a member row `m`, each rounded half-up.
 
-    Each part is round_half_up(base × ratio) to the rounding unit: the same rule as
+    round_half_up(base × ratio) to the rounding unit: the same rule as
     hpf.kit.money.percent_of, rendered in SQL by hpf.kit.money.sql_round_half_up.
     """
     unit = ROUNDING_UNITS_FEN[rounding_unit]
-    unit_part = f"{sql_round_half_up('m.base_fen * m.unit_ratio_bps', 10_000 * unit)} * {unit}"
-    member_part = f"{sql_round_half_up('m.base_fen * m.member_ratio_bps', 10_000 * unit)} * {unit}"
+    return (f"{sql_round_half_up('m.base_fen * m.unit_ratio_bps', 10_000 * unit)} * {unit}",
+            f"{sql_round_half_up('m.base_fen * m.member_ratio_bps', 10_000 * unit)} * {unit}")
+
+
+LINE_COLUMNS = ("period, member_id, list_id, account_id, base_fen, unit_ratio_bps, "
+                "member_ratio_bps, unit_fen, member_fen, amount_fen")
+
+
+def fill_lines_for_lists(session: Session, list_ids: list[int], rounding_unit: str) -> None:
+    """Insert the lines of some monthly lists in one statement, from each employer's members."""
+    unit_part, member_part = _line_parts(rounding_unit)
     session.execute(
         text(
-            "INSERT INTO dep_remit_line (list_id, member_id, account_id, period, base_fen, "
-            "unit_ratio_bps, member_ratio_bps, unit_fen, member_fen, amount_fen) "
-            f"SELECT l.id, m.id, m.account_id, l.period, m.base_fen, m.unit_ratio_bps, "
+            f"INSERT INTO dep_remit_line ({LINE_COLUMNS}) "
+            f"SELECT l.period, m.id, l.id, m.account_id, m.base_fen, m.unit_ratio_bps, "
             f"m.member_ratio_bps, {unit_part}, {member_part}, ({unit_part}) + ({member_part}) "
             "FROM dep_remit_list l JOIN dep_member m ON m.employer_id = l.employer_id "
             "WHERE l.id IN :ids AND m.status = :normal AND m.first_month <= l.period "
@@ -134,6 +142,51 @@ def fill_lines_for_lists(session: Session, list_ids: list[int], rounding_unit: s
         ).bindparams(bindparam("ids", expanding=True)),
         {"ids": list_ids, "normal": M_NORMAL},
     )
+
+
+def fill_lines_for_member_range(session: Session, period: int, status: str, lo: int, hi: int,
+                                rounding_unit: str) -> int:
+    """Insert, for members lo <= id < hi, their line of their employer's list in `status`.
+
+    The batch fills all the month's lists this way, one member range at a time: members are
+    read in id order and the lines land in key order at the end of the table, where a
+    list-by-list fill would read each employer's members from all over the table. CROSS JOIN
+    makes SQLite keep the members as the outer loop (PostgreSQL plans it as a plain join).
+    """
+    unit_part, member_part = _line_parts(rounding_unit)
+    return session.execute(
+        text(
+            f"INSERT INTO dep_remit_line ({LINE_COLUMNS}) "
+            f"SELECT l.period, m.id, l.id, m.account_id, m.base_fen, m.unit_ratio_bps, "
+            f"m.member_ratio_bps, {unit_part}, {member_part}, ({unit_part}) + ({member_part}) "
+            "FROM dep_member m CROSS JOIN dep_remit_list l "
+            "WHERE m.id >= :lo AND m.id < :hi AND m.status = :normal AND m.base_fen > 0 "
+            "AND m.first_month <= :p AND l.employer_id = m.employer_id AND l.kind = 'remit' "
+            "AND l.period = :p AND l.status = :status"
+        ),
+        {"lo": lo, "hi": hi, "p": period, "status": status, "normal": M_NORMAL},
+    ).rowcount
+
+
+def member_range_credit_source() -> str:
+    """SELECT of (account_id, amount_fen, period) of a month's lines in `:list_status` lists
+    for members :lo <= id < :hi, in key order, for ledger.bulk_credit."""
+    return ("SELECT l.account_id, l.amount_fen, l.period FROM dep_remit_line l "
+            "CROSS JOIN dep_remit_list r WHERE l.period = :p AND l.member_id >= :lo "
+            "AND l.member_id < :hi AND r.id = l.list_id AND r.kind = 'remit' "
+            "AND r.status = :list_status AND l.amount_fen > 0")
+
+
+def member_range_by_suspense(session: Session, period: int, list_status: str, lo: int,
+                             hi: int) -> list[tuple[int, int]]:
+    """(employer suspense account, Σ amount) of the same lines as member_range_credit_source."""
+    return [(account_id, amount) for account_id, amount in session.execute(text(
+        "SELECT e.suspense_account_id, CAST(SUM(l.amount_fen) AS BIGINT) FROM dep_remit_line l "
+        "CROSS JOIN dep_remit_list r JOIN dep_employer e ON e.id = r.employer_id "
+        "WHERE l.period = :p AND l.member_id >= :lo AND l.member_id < :hi AND r.id = l.list_id "
+        "AND r.kind = 'remit' AND r.status = :list_status AND l.amount_fen > 0 "
+        "GROUP BY e.suspense_account_id ORDER BY e.suspense_account_id"),
+        {"p": period, "lo": lo, "hi": hi, "list_status": list_status})]
 
 
 def monthly_total_fen(session: Session, employer_id: int, rounding_unit: str) -> int:
@@ -148,22 +201,19 @@ def monthly_total_fen(session: Session, employer_id: int, rounding_unit: str) ->
 
 
 def refresh_totals_for_lists(session: Session, list_ids: list[int]) -> None:
-    """Recompute counts and totals of many lists from their lines, in one statement."""
+    """Recompute counts and totals of many lists from their lines, in one grouped statement."""
     session.execute(
         text(
-            "UPDATE dep_remit_list SET "
-            "member_count = (SELECT COUNT(*) FROM dep_remit_line r "
-            "  WHERE r.list_id = dep_remit_list.id), "
-            "unit_total_fen = (SELECT COALESCE(SUM(r.unit_fen), 0) FROM dep_remit_line r "
-            "  WHERE r.list_id = dep_remit_list.id), "
-            "member_total_fen = (SELECT COALESCE(SUM(r.member_fen), 0) FROM dep_remit_line r "
-            "  WHERE r.list_id = dep_remit_list.id), "
-            "total_fen = (SELECT COALESCE(SUM(r.amount_fen), 0) FROM dep_remit_line r "
-            "  WHERE r.list_id = dep_remit_list.id) "
-            "WHERE id IN :ids"
+            "UPDATE dep_remit_list SET member_count = t.n, unit_total_fen = t.u, "
+            "member_total_fen = t.m, total_fen = t.s "
+            "FROM (SELECT list_id, COUNT(*) AS n, CAST(SUM(unit_fen) AS BIGINT) AS u, "
+            "  CAST(SUM(member_fen) AS BIGINT) AS m, CAST(SUM(amount_fen) AS BIGINT) AS s "
+            "  FROM dep_remit_line WHERE list_id IN :ids GROUP BY list_id) t "
+            "WHERE dep_remit_list.id = t.list_id"
         ).bindparams(bindparam("ids", expanding=True)),
         {"ids": list_ids},
     )
+    # Lists without a single line keep zeros, which they were created with.
 
 
 def refresh_list_totals(session: Session, remit_list: RemitList) -> None:

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 from hpf.kit import clock
 from hpf.kit.money import sql_round_half_up
 from hpf.ledger import domain
-from hpf.ledger.models import LedgerAccount, LedgerSubject, Voucher
-from hpf.ledger.service import LedgerError, _move_subjects
+from hpf.ledger.models import LedgerSubject, Voucher
+from hpf.ledger.service import LedgerError, _lock_accounts, _move_subjects
 
 
 def bulk_credit(
@@ -97,9 +97,8 @@ def bulk_credit(
         {**params, "vid": voucher.id, "vd": value_date, "et": entry_type, "memo": memo},
     )
     _move_subjects(session, {domain.MEMBER_DEPOSITS: total})
-    for account_id, amount in sorted(debit_lines):
-        if amount > 0:
-            _post_single_line(session, voucher, account_id, domain.DEBIT, amount, memo)
+    _post_counter_lines(session, voucher, [(a, n) for a, n in debit_lines if n > 0],
+                        domain.DEBIT, memo)
     return voucher
 
 
@@ -112,26 +111,40 @@ def _exec(session: Session, sql: str, params: dict[str, Any]):
     return session.execute(clause, params)
 
 
-def _post_single_line(session: Session, voucher: Voucher, account_id: int, side: str,
-                      amount_fen: int, memo: str | None) -> None:
-    """Add the counterpart line of a bulk voucher to one account, under lock."""
+def _post_counter_lines(session: Session, voucher: Voucher, lines: list[tuple[int, int]],
+                        side: str, memo: str | None) -> None:
+    """Add the counterpart lines of a bulk voucher (one per account), all accounts locked at once.
+
+    A month's batch credit debits up to one suspense account per employer in every chunk, so
+    the accounts are locked in one statement in id order and their balances and postings are
+    written in two batched statements, not one round of queries per line.
+    """
     from hpf.ledger.models import Posting
 
-    account = session.scalars(
-        select(LedgerAccount).where(LedgerAccount.id == account_id).with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
-    normal = session.get(LedgerSubject, account.subject_code).normal_side
-    delta = amount_fen * domain.normal_sign(normal, side)
-    if account.subject_code != domain.MEMBER_DEPOSITS and account.accrual_year is not None:
-        raise LedgerError("对方科目不能计息", code="LEDGER_BAD_COUNTER")
-    account.balance_fen += delta
-    session.add(Posting(
-        voucher_id=voucher.id, account_id=account.id, side=side, amount_fen=amount_fen,
-        balance_after_fen=account.balance_fen, value_date=voucher.value_date,
-        entry_type=voucher.entry_type, memo=memo,
-    ))
-    _move_subjects(session, {account.subject_code: delta})
+    if not lines:
+        return
+    if len({account_id for account_id, _ in lines}) != len(lines):
+        raise ValueError("one counter line per account")
+    accounts = _lock_accounts(session, [account_id for account_id, _ in lines])
+    normal = dict(session.execute(select(LedgerSubject.code, LedgerSubject.normal_side)).all())
+    deltas: dict[str, int] = {}
+    postings = []
+    for account_id, amount_fen in sorted(lines):
+        account = accounts[account_id]
+        if account.subject_code == domain.MEMBER_DEPOSITS or account.accrual_year is not None:
+            raise LedgerError("对方科目不能计息", code="LEDGER_BAD_COUNTER", account=account_id)
+        if account.closed_on is not None:
+            raise LedgerError("账户已销户", code="LEDGER_ACCOUNT_CLOSED", account=account_id)
+        delta = amount_fen * domain.normal_sign(normal[account.subject_code], side)
+        account.balance_fen += delta
+        deltas[account.subject_code] = deltas.get(account.subject_code, 0) + delta
+        postings.append(Posting(
+            voucher_id=voucher.id, account_id=account.id, side=side, amount_fen=amount_fen,
+            balance_after_fen=account.balance_fen, value_date=voucher.value_date,
+            entry_type=voucher.entry_type, memo=memo,
+        ))
+    session.add_all(postings)
+    _move_subjects(session, deltas)
     session.flush()
 
 
@@ -277,5 +290,5 @@ def _post_marked_interest(session: Session, year: int, lo_id: int, hi_id: int,
         {**bind, "vid": voucher.id, "vd": settle_date, "period": year + 1},
     )
     _move_subjects(session, {domain.MEMBER_DEPOSITS: total})
-    _post_single_line(session, voucher, expense_account_id, domain.DEBIT, total, None)
+    _post_counter_lines(session, voucher, [(expense_account_id, total)], domain.DEBIT, None)
     return count, total

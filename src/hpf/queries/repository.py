@@ -6,6 +6,7 @@ from sqlalchemy import BigInteger, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from hpf.deposits.models import Member, RemitLine, RemitList
+from hpf.kit import clock
 from hpf.ledger.models import Posting
 
 
@@ -31,13 +32,23 @@ def postings_between(session: Session, account_id: int, start: date, end: date,
         .order_by(Posting.value_date, Posting.id).limit(limit)))
 
 
+# No deposit month can be older than the housing provident fund itself (Shanghai, May 1991).
+FIRST_PERIOD = 199105
+
+
 def deposit_lines(session: Session, member_id: int, offset: int, limit: int) -> list[tuple]:
     """A member's credited remittance and supplement lines, newest month first."""
+    # Lines are keyed (period, member_id, list_id): naming every possible month turns the
+    # lookup into one index seek per month, where member_id alone would scan every line.
+    current = clock.month_key(clock.today())
+    months = [clock.add_months(FIRST_PERIOD, n)
+              for n in range(clock.months_between(FIRST_PERIOD, current) + 1)]
     return list(session.execute(
         select(RemitLine.period, RemitList.kind, RemitLine.base_fen, RemitLine.unit_fen,
                RemitLine.member_fen, RemitLine.amount_fen, RemitList.credited_on)
         .join(RemitList, RemitList.id == RemitLine.list_id)
-        .where(RemitLine.member_id == member_id, RemitList.status == "credited")
+        .where(RemitLine.period.in_(months), RemitLine.member_id == member_id,
+               RemitList.status == "credited")
         .order_by(RemitLine.period.desc(), RemitList.id.desc()).offset(offset).limit(limit)))
 
 
@@ -58,4 +69,4 @@ def roster(session: Session, employer_id: int, status: str | None, offset: int,
             .where(Member.employer_id == employer_id).order_by(Member.id))
     if status:
         stmt = stmt.where(Member.status == status)
-    return list(session.execute(stmt.offset(offset).limit(limit)).tuples())
+    return [tuple(row) for row in session.execute(stmt.offset(offset).limit(limit))]
