@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import select, text
 
 from hpf.deposits import remittance
-from hpf.deposits.jobs import run_interest_settlement, settlement_year, year_rate_ppm
+from hpf.deposits.jobs import run_interest_settlement, settlement_year, year_rates
 from hpf.deposits.models import Employer
 from hpf.kit import clock, db
 from hpf.kit.money import ROUNDING_UNITS_FEN, sql_round_half_up
@@ -248,7 +248,8 @@ def interest_baseline(url: str) -> dict[str, Any]:
     engine = db.make_engine(url)
     year = settlement_year(SETTLE_DAY)
     with db.session_factory(url)() as session:
-        rate = year_rate_ppm(session, year)
+        # The bench's year has one rate, so one UPDATE at that rate is the baseline.
+        ((_, rate),) = year_rates(session, year)
     expr = interest_expr(rate)  # the job's own rounding of the product-sum
     warm(url)
     where = ("subject_code = :subj AND accrual_year = :y AND closed_on IS NULL")

@@ -29,11 +29,6 @@ def year_rates(session: Session, year: int) -> list[tuple[date, int]]:
     return ledger_domain.rates_in_force(table, start, end)
 
 
-def year_rate_ppm(session: Session, year: int) -> int:
-    """The rate in force on the last day of an interest year so far (for interest to date)."""
-    return year_rates(session, year)[-1][1]
-
-
 def run_interest_settlement(factory: sessionmaker[Session], settle_date: date, *,
                             chunk_size: int | None = None,
                             show_progress: bool = False) -> JobResult:

@@ -16,7 +16,7 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hpf.deposits.jobs import year_rate_ppm
+from hpf.deposits.jobs import year_rates
 from hpf.deposits.models import M_NORMAL, M_SEALED, M_TRANSFERRED_OUT, Member, RemoteTransfer
 from hpf.exchange.bank import bank_adapter
 from hpf.kit import clock
@@ -139,7 +139,7 @@ def send_out(session: Session, member: Member, to_centre: str, to_account_no: st
     if account.reserved_fen:
         raise Conflict("账户有冻结或在途业务，不能转出", code="MEMBER_HAS_HOLDS")
     interest = ledger.pay_interest_to_date(
-        session, account.id, today, year_rate_ppm(session, account.accrual_year),
+        session, account.id, today, year_rates(session, account.accrual_year),
         command_id=command_id)
     amount = account.balance_fen
     pending = ledger.system_account(session, ledger_domain.PAYOUT_PENDING)

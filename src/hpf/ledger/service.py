@@ -8,7 +8,7 @@ SQLite serialises writers with BEGIN IMMEDIATE). Services flush; the caller comm
 from collections import defaultdict
 from datetime import date
 
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -313,26 +313,43 @@ def post_reservation(
     return voucher
 
 
-def interest_to_date_fen(account: LedgerAccount, on: date, rate_ppm: int) -> int:
+def interest_to_date_fen(session: Session, account: LedgerAccount, on: date,
+                         rates: list[tuple[date, int]]) -> int:
     """Interest of the open year up to `on` (exclusive) for a closing account (销户结息).
 
-    The product-sum runs to year end assuming today's balance stays; removing the balance's
-    days from `on` to year end leaves the product-sum up to `on`.
+    `rates` are the year's rate segments (effective_from, rate_ppm). Under one rate the
+    product-sum gives it directly: it runs to year end assuming today's balance stays, so
+    removing the balance's days from `on` to year end leaves the product-sum up to `on`. When
+    the rate changed inside the year, each day counts at its own rate, from the postings.
     """
     if account.accrual_year is None:
         return 0
-    _, end = domain.interest_year_bounds(account.accrual_year)
-    product = account.accrual_fen_days - account.balance_fen * (end - on).days
-    if product <= 0:
+    start, end = domain.interest_year_bounds(account.accrual_year)
+    in_force = [(since, rate) for since, rate in rates if since < on]
+    if not in_force or in_force[0][0] > start:
+        raise ValueError("no interest rate in force at the start of the year")
+    if len(in_force) == 1:
+        product = account.accrual_fen_days - account.balance_fen * (end - on).days
+        if product <= 0:
+            return 0
+        return domain.round_half_up(product * in_force[0][1], domain.DAY_BASIS * domain.PPM)
+    signed = case((Posting.side == domain.CREDIT, Posting.amount_fen), else_=-Posting.amount_fen)
+    moves = session.execute(
+        select(Posting.value_date, signed).where(Posting.account_id == account.id,
+                                                 Posting.value_date >= start)).all()
+    opening = account.balance_fen - sum(delta for _, delta in moves)
+    numerator = opening * domain.weighted_days(start, on, in_force) + sum(
+        delta * domain.weighted_days(day, on, in_force) for day, delta in moves if day < on)
+    if numerator <= 0:
         return 0
-    return domain.round_half_up(product * rate_ppm, domain.DAY_BASIS * domain.PPM)
+    return domain.round_half_up(numerator, domain.DAY_BASIS * domain.PPM)
 
 
-def pay_interest_to_date(session: Session, account_id: int, on: date, rate_ppm: int,
-                         command_id: int | None = None) -> int:
+def pay_interest_to_date(session: Session, account_id: int, on: date,
+                         rates: list[tuple[date, int]], command_id: int | None = None) -> int:
     """Post the interest accrued up to `on` on a member account that is about to close."""
     account = _lock_accounts(session, [account_id])[account_id]
-    interest = interest_to_date_fen(account, on, rate_ppm)
+    interest = interest_to_date_fen(session, account, on, rates)
     if interest > 0:
         expense = system_account(session, domain.INTEREST_EXPENSE)
         post(session, "close_interest",
