@@ -1,4 +1,5 @@
-"""remittance lines keyed by (period, member_id, list_id); no foreign key on account_id
+"""remittance lines keyed by (period, member_id, list_id); no foreign key on account_id;
+control totals of the batch per member range
 
 Revision ID: 0003
 Revises: 0002
@@ -66,6 +67,19 @@ def _sqlite_rebuild(key: tuple[str, ...], account_fk: bool, index: tuple[str, li
 
 
 def upgrade() -> None:
+    op.create_table(
+        "dep_remit_range_total",
+        sa.Column("period", sa.Integer(), nullable=False),
+        sa.Column("range_lo", ID, nullable=False),
+        sa.Column("list_id", ID, nullable=False),
+        sa.Column("line_count", sa.Integer(), nullable=False),
+        sa.Column("unit_fen", sa.BigInteger(), nullable=False),
+        sa.Column("member_fen", sa.BigInteger(), nullable=False),
+        sa.Column("amount_fen", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(["list_id"], ["dep_remit_list.id"],
+                                name="fk_dep_remit_range_total_list_id_dep_remit_list"),
+        sa.PrimaryKeyConstraint("period", "range_lo", "list_id", name="pk_dep_remit_range_total"),
+    )
     dialect = op.get_context().dialect.name
     if dialect == "sqlite":
         _sqlite_rebuild(("period", "member_id", "list_id"), False,
@@ -82,6 +96,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("dep_remit_range_total")
     dialect = op.get_context().dialect.name
     if dialect == "sqlite":
         _sqlite_rebuild(("list_id", "member_id", "period"), True,

@@ -141,7 +141,8 @@ def jobs_run(name: str, on: str = typer.Option(..., "--date", help="YYYY-MM-DD")
 
 @app.command("bench", context_settings={"allow_extra_args": True,
                                         "ignore_unknown_options": True})
-def bench(ctx: typer.Context, name: str = typer.Argument("all", help="interest, remittance, all")) -> None:
+def bench(ctx: typer.Context, name: str = typer.Argument(
+        "all", help="remit-debit, remittance, interest or all; see docs/performance.md")) -> None:
     """Run a benchmark from bench/ (prints job time, same-run baseline and the ratio)."""
     from hpf.config import PROJECT_ROOT
 

@@ -5,16 +5,19 @@ list generated and confirmed, its account debited through the bank adapter, the 
 into its suspense account, and the list credited to its members. Employers already working on
 the month online (a list exists) are left to finish it themselves.
 
-The job runs in five steps, each a resumable chunk (hpf.jobs.runner):
+The job runs in six steps, each a resumable chunk (hpf.jobs.runner):
 
 1. `lists`: one list per due employer, status `generating`;
-2. `lines`: per range of member ids, every active member's line on its employer's list;
-3. `debit`: per group of employers, list totals, the bank debit, one receipt voucher (bank
-   → suspense) and the receipts; a debited list becomes `debited`, a refused one stays
-   `confirmed` for the employer to pay by transfer, an empty one is closed (零申报);
-4. `credit`: per range of member ids, one voucher crediting the members of `debited` lists
+2. `lines`: per range of member ids, every active member's line on its employer's list and
+   the range's control totals per list (dep_remit_range_total);
+3. `debit`: per group of employers, list totals (from the control totals), the bank debit,
+   one receipt voucher (bank → suspense) and the receipts; a debited list becomes
+   `debited`, a refused one stays `confirmed` for the employer to pay by transfer, an empty
+   one is closed (零申报);
+4. `analyze` (PostgreSQL): fresh planner statistics for the lines and lists;
+5. `credit`: per range of member ids, one voucher crediting the members of `debited` lists
    and debiting each employer's suspense account by the part of its list in the range;
-5. `close`: the lists become `credited` and the employers paid through the month.
+6. `close`: the lists become `credited` and the employers paid through the month.
 
 Lines are written and credited in member order, not employer by employer: an employer's
 members are spread over the whole table, and visiting them list by list costs random reads
@@ -72,7 +75,7 @@ def run_monthly_debit(factory: sessionmaker[Session], period: int, *,
         groups = [employers[i:i + chunk_employers]
                   for i in range(0, len(employers), chunk_employers)]
         return ([["lists", employers]] + [["lines", a, b] for a, b in bounds]
-                + [["debit", group] for group in groups]
+                + [["debit", group] for group in groups] + [["analyze"]]
                 + [["credit", a, b] for a, b in bounds] + [["close"]])
 
     def chunk(session: Session, spec: list, _marker: int) -> tuple[int, int]:
@@ -83,6 +86,8 @@ def run_monthly_debit(factory: sessionmaker[Session], period: int, *,
             return _fill_lines(session, period, spec[1], spec[2])
         if step == "debit":
             return _debit_employers(session, spec[1], period)
+        if step == "analyze":
+            return _analyze(session)
         if step == "credit":
             return _credit_members(session, period, spec[1], spec[2])
         return _close(session, period)
@@ -121,7 +126,7 @@ def _debit_employers(session: Session, employer_ids: list[int], period: int) -> 
     if not lists:
         return 0, 0
     list_ids = [rl.id for rl in lists.values()]
-    repository.refresh_totals_for_lists(session, list_ids)
+    repository.totals_from_range_totals(session, period, list_ids)
     session.execute(update(RemitList).where(RemitList.id.in_(list_ids))
                     .values(status="confirmed", confirmed_at=clock.now()))
     totals = dict(session.execute(
@@ -176,12 +181,27 @@ def _debit_employers(session: Session, employer_ids: list[int], period: int) -> 
     return 0, 0
 
 
+def _analyze(session: Session) -> tuple[int, int]:
+    """Between debit and credit: fresh planner statistics on PostgreSQL.
+
+    The month's million lines and the lists' new states are minutes old, so autovacuum has
+    not seen them; with the old statistics PostgreSQL reads every line of every list once per
+    member range instead of the range itself. SQLite's planner uses no statistics here (the
+    platform never runs ANALYZE on SQLite), so there is nothing to do.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("ANALYZE dep_remit_line"))
+        session.execute(text("ANALYZE dep_remit_list"))
+    return 0, 0
+
+
 def _credit_members(session: Session, period: int, lo: int, hi: int | None) -> tuple[int, int]:
     """Step 4: credit the members lo <= id < hi from their employers' suspense accounts."""
     bind = {"p": period, "lo": lo, "hi": NO_UPPER_BOUND if hi is None else hi,
             "list_status": DEBITED}
-    debit_lines = repository.member_range_by_suspense(session, period, DEBITED, bind["lo"],
-                                                      bind["hi"])
+    # The control totals say what each employer owes this range; bulk_credit refuses the
+    # voucher if the lines themselves add up to anything else.
+    debit_lines = repository.range_totals_by_suspense(session, period, DEBITED, lo)
     if not debit_lines:
         return 0, 0
     total = sum(amount for _, amount in debit_lines)

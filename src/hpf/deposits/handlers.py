@@ -4,7 +4,7 @@
 from hpf.catalog import params
 from hpf.deposits import accounts, domain, flexible, remittance, repository, schemas, service, transfers
 from hpf.deposits.access import employer_for, member_for
-from hpf.deposits.models import M_NORMAL, RemitList
+from hpf.deposits.models import LIST_STATUSES, M_NORMAL, RemitList
 from hpf.gateway.registry import Ctx
 from hpf.gateway.registry import service as handles
 from hpf.kit import clock
@@ -258,6 +258,7 @@ def ratio_adjust(ctx: Ctx, p: schemas.RatioAdjust) -> dict:
 def _list_view(remit_list: RemitList) -> dict:
     return {
         "period": remit_list.period, "kind": remit_list.kind, "status": remit_list.status,
+        "status_zh": LIST_STATUSES.get(remit_list.status, remit_list.status),
         "reference": remit_list.reference, "member_count": remit_list.member_count,
         "unit_total_fen": remit_list.unit_total_fen,
         "member_total_fen": remit_list.member_total_fen, "total_fen": remit_list.total_fen,

@@ -172,6 +172,27 @@ class RemitLine(Base):
     )
 
 
+class RemitRangeTotal(Base):
+    """Control totals (批次控制数) of the month's batch: one list's lines in one member range.
+
+    Written by the batch debit when it writes a range's lines, while they are in memory; the
+    lists' totals are their sums, and crediting the range must move exactly these amounts out
+    of each employer's suspense account.
+    """
+
+    __tablename__ = "dep_remit_range_total"
+
+    period: Mapped[int] = mapped_column(Integer)
+    range_lo: Mapped[int] = mapped_column(BigId)
+    list_id: Mapped[int] = mapped_column(ForeignKey("dep_remit_list.id"))
+    line_count: Mapped[int] = mapped_column(Integer)
+    unit_fen: Mapped[int] = mapped_column(BigInteger)
+    member_fen: Mapped[int] = mapped_column(BigInteger)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (PrimaryKeyConstraint("period", "range_lo", "list_id"),)
+
+
 class Receipt(Base):
     """Money that arrived at a commissioned bank for the centre (到账), awaiting matching."""
 

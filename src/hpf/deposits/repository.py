@@ -145,8 +145,9 @@ def fill_lines_for_lists(session: Session, list_ids: list[int], rounding_unit: s
 
 
 def fill_lines_for_member_range(session: Session, period: int, status: str, lo: int, hi: int,
-                                rounding_unit: str) -> int:
-    """Insert, for members lo <= id < hi, their line of their employer's list in `status`.
+                                rounding_unit: str) -> None:
+    """Insert, for members lo <= id < hi, their line on their employer's list in `status`,
+    and the range's control totals per list (dep_remit_range_total).
 
     The batch fills all the month's lists this way, one member range at a time: members are
     read in id order and the lines land in key order at the end of the table, where a
@@ -154,18 +155,40 @@ def fill_lines_for_member_range(session: Session, period: int, status: str, lo: 
     makes SQLite keep the members as the outer loop (PostgreSQL plans it as a plain join).
     """
     unit_part, member_part = _line_parts(rounding_unit)
-    return session.execute(
+    bind = {"lo": lo, "hi": hi, "p": period, "status": status, "normal": M_NORMAL}
+    session.execute(text(
+        f"INSERT INTO dep_remit_line ({LINE_COLUMNS}) "
+        f"SELECT l.period, m.id, l.id, m.account_id, m.base_fen, m.unit_ratio_bps, "
+        f"m.member_ratio_bps, {unit_part}, {member_part}, ({unit_part}) + ({member_part}) "
+        "FROM dep_member m CROSS JOIN dep_remit_list l "
+        "WHERE m.id >= :lo AND m.id < :hi AND m.status = :normal AND m.base_fen > 0 "
+        "AND m.first_month <= :p AND l.employer_id = m.employer_id AND l.kind = 'remit' "
+        "AND l.period = :p AND l.status = :status"), bind)
+    session.execute(text(
+        "INSERT INTO dep_remit_range_total (period, range_lo, list_id, line_count, unit_fen, "
+        "member_fen, amount_fen) "
+        "SELECT :p, :lo, l.list_id, COUNT(*), CAST(SUM(l.unit_fen) AS BIGINT), "
+        "CAST(SUM(l.member_fen) AS BIGINT), CAST(SUM(l.amount_fen) AS BIGINT) "
+        "FROM dep_remit_line l CROSS JOIN dep_remit_list r WHERE l.period = :p "
+        "AND l.member_id >= :lo AND l.member_id < :hi AND r.id = l.list_id AND r.kind = 'remit' "
+        "AND r.status = :status GROUP BY l.list_id"), bind)
+
+
+def totals_from_range_totals(session: Session, period: int, list_ids: list[int]) -> None:
+    """Set the lists' counts and totals to the sums of their ranges' control totals."""
+    session.execute(
         text(
-            f"INSERT INTO dep_remit_line ({LINE_COLUMNS}) "
-            f"SELECT l.period, m.id, l.id, m.account_id, m.base_fen, m.unit_ratio_bps, "
-            f"m.member_ratio_bps, {unit_part}, {member_part}, ({unit_part}) + ({member_part}) "
-            "FROM dep_member m CROSS JOIN dep_remit_list l "
-            "WHERE m.id >= :lo AND m.id < :hi AND m.status = :normal AND m.base_fen > 0 "
-            "AND m.first_month <= :p AND l.employer_id = m.employer_id AND l.kind = 'remit' "
-            "AND l.period = :p AND l.status = :status"
-        ),
-        {"lo": lo, "hi": hi, "p": period, "status": status, "normal": M_NORMAL},
-    ).rowcount
+            "UPDATE dep_remit_list SET member_count = t.n, unit_total_fen = t.u, "
+            "member_total_fen = t.m, total_fen = t.s "
+            "FROM (SELECT list_id, CAST(SUM(line_count) AS BIGINT) AS n, "
+            "  CAST(SUM(unit_fen) AS BIGINT) AS u, CAST(SUM(member_fen) AS BIGINT) AS m, "
+            "  CAST(SUM(amount_fen) AS BIGINT) AS s FROM dep_remit_range_total "
+            "  WHERE period = :p AND list_id IN :ids GROUP BY list_id) t "
+            "WHERE dep_remit_list.id = t.list_id"
+        ).bindparams(bindparam("ids", expanding=True)),
+        {"p": period, "ids": list_ids},
+    )
+    # A list without a single line keeps the zeros it was created with.
 
 
 def member_range_credit_source() -> str:
@@ -177,16 +200,17 @@ def member_range_credit_source() -> str:
             "AND r.status = :list_status AND l.amount_fen > 0")
 
 
-def member_range_by_suspense(session: Session, period: int, list_status: str, lo: int,
-                             hi: int) -> list[tuple[int, int]]:
-    """(employer suspense account, Σ amount) of the same lines as member_range_credit_source."""
+def range_totals_by_suspense(session: Session, period: int, list_status: str,
+                             lo: int) -> list[tuple[int, int]]:
+    """(employer suspense account, Σ amount) of a member range's lines in `list_status` lists,
+    from the control totals."""
     return [(account_id, amount) for account_id, amount in session.execute(text(
-        "SELECT e.suspense_account_id, CAST(SUM(l.amount_fen) AS BIGINT) FROM dep_remit_line l "
-        "CROSS JOIN dep_remit_list r JOIN dep_employer e ON e.id = r.employer_id "
-        "WHERE l.period = :p AND l.member_id >= :lo AND l.member_id < :hi AND r.id = l.list_id "
-        "AND r.kind = 'remit' AND r.status = :list_status AND l.amount_fen > 0 "
+        "SELECT e.suspense_account_id, CAST(SUM(t.amount_fen) AS BIGINT) "
+        "FROM dep_remit_range_total t JOIN dep_remit_list r ON r.id = t.list_id "
+        "JOIN dep_employer e ON e.id = r.employer_id WHERE t.period = :p AND t.range_lo = :lo "
+        "AND r.kind = 'remit' AND r.status = :list_status AND t.amount_fen > 0 "
         "GROUP BY e.suspense_account_id ORDER BY e.suspense_account_id"),
-        {"p": period, "lo": lo, "hi": hi, "list_status": list_status})]
+        {"p": period, "lo": lo, "list_status": list_status})]
 
 
 def monthly_total_fen(session: Session, employer_id: int, rounding_unit: str) -> int:
@@ -198,22 +222,6 @@ def monthly_total_fen(session: Session, employer_id: int, rounding_unit: str) ->
         f"SELECT CAST(COALESCE(SUM(({unit_part}) + ({member_part})), 0) AS BIGINT) "
         f"FROM dep_member WHERE employer_id = :eid AND status = :normal"),
         {"eid": employer_id, "normal": M_NORMAL}) or 0
-
-
-def refresh_totals_for_lists(session: Session, list_ids: list[int]) -> None:
-    """Recompute counts and totals of many lists from their lines, in one grouped statement."""
-    session.execute(
-        text(
-            "UPDATE dep_remit_list SET member_count = t.n, unit_total_fen = t.u, "
-            "member_total_fen = t.m, total_fen = t.s "
-            "FROM (SELECT list_id, COUNT(*) AS n, CAST(SUM(unit_fen) AS BIGINT) AS u, "
-            "  CAST(SUM(member_fen) AS BIGINT) AS m, CAST(SUM(amount_fen) AS BIGINT) AS s "
-            "  FROM dep_remit_line WHERE list_id IN :ids GROUP BY list_id) t "
-            "WHERE dep_remit_list.id = t.list_id"
-        ).bindparams(bindparam("ids", expanding=True)),
-        {"ids": list_ids},
-    )
-    # Lists without a single line keep zeros, which they were created with.
 
 
 def refresh_list_totals(session: Session, remit_list: RemitList) -> None:
