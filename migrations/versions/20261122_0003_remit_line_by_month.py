@@ -1,5 +1,5 @@
-"""remittance lines keyed by (period, member_id, list_id); no foreign key on account_id;
-control totals of the batch per member range
+"""remittance lines keyed by (period, member_id, list_id); no foreign keys on member_id and
+account_id; control totals of the batch per member range
 
 Revision ID: 0003
 Revises: 0002
@@ -8,8 +8,9 @@ Create Date: 2026-11-22 15:00:00
 The month's batch writes a million lines in member order and credits them back in member
 order, so each month's lines are one contiguous run of the key instead of being scattered by
 list; the index by member (which every month's insert hit at random) gives way to an index by
-list, and a member's history is found by seeks on (period, member_id). The account_id foreign
-key duplicated the member's own key (see hpf.deposits.models.RemitLine).
+list, and a member's history is found by seeks on (period, member_id). The foreign keys on
+member_id and account_id cost half of writing the lines on PostgreSQL and guarded nothing the
+writers do not already guarantee (see hpf.deposits.models.RemitLine).
 
 SQLite cannot change a primary key in place, so the table is rebuilt (WITHOUT ROWID, which a
 batch_alter_table would not carry over); PostgreSQL alters it.
@@ -31,14 +32,16 @@ COLUMNS = ("list_id, member_id, period, account_id, base_fen, unit_ratio_bps, me
            "unit_fen, member_fen, amount_fen")
 
 
-def _sqlite_rebuild(key: tuple[str, ...], account_fk: bool, index: tuple[str, list[str]]) -> None:
+def _sqlite_rebuild(key: tuple[str, ...], old_keys: bool, index: tuple[str, list[str]]) -> None:
     """Rebuild the table under a new key, copying the rows in key order."""
     op.execute(f"ALTER TABLE {TABLE} RENAME TO {TABLE}_old")
     extra = []
-    if account_fk:
+    if old_keys:
         extra.append(sa.ForeignKeyConstraint(
             ["account_id"], ["ledger_account.id"],
             name="fk_dep_remit_line_account_id_ledger_account"))
+        extra.append(sa.ForeignKeyConstraint(
+            ["member_id"], ["dep_member.id"], name="fk_dep_remit_line_member_id_dep_member"))
     op.create_table(
         TABLE,
         sa.Column("period", sa.Integer(), nullable=False),
@@ -51,13 +54,12 @@ def _sqlite_rebuild(key: tuple[str, ...], account_fk: bool, index: tuple[str, li
         sa.Column("unit_fen", sa.BigInteger(), nullable=False),
         sa.Column("member_fen", sa.BigInteger(), nullable=False),
         sa.Column("amount_fen", sa.BigInteger(), nullable=False),
-        sa.CheckConstraint("amount_fen = unit_fen + member_fen", name="ck_dep_remit_line_parts"),
+        sa.CheckConstraint("amount_fen = unit_fen + member_fen",
+                           name=op.f("ck_dep_remit_line_parts")),
         sa.ForeignKeyConstraint(["list_id"], ["dep_remit_list.id"],
-                                name="fk_dep_remit_line_list_id_dep_remit_list"),
-        sa.ForeignKeyConstraint(["member_id"], ["dep_member.id"],
-                                name="fk_dep_remit_line_member_id_dep_member"),
+                                name=op.f("fk_dep_remit_line_list_id_dep_remit_list")),
         *extra,
-        sa.PrimaryKeyConstraint(*key, name="pk_dep_remit_line"),
+        sa.PrimaryKeyConstraint(*key, name=op.f("pk_dep_remit_line")),
         sqlite_with_rowid=False,
     )
     op.execute(f"INSERT INTO {TABLE} ({COLUMNS}) SELECT {COLUMNS} FROM {TABLE}_old "
@@ -87,6 +89,7 @@ def upgrade() -> None:
     elif dialect == "postgresql":
         op.drop_constraint("fk_dep_remit_line_account_id_ledger_account", TABLE,
                            type_="foreignkey")
+        op.drop_constraint("fk_dep_remit_line_member_id_dep_member", TABLE, type_="foreignkey")
         op.drop_constraint("pk_dep_remit_line", TABLE, type_="primary")
         op.create_primary_key("pk_dep_remit_line", TABLE, ["period", "member_id", "list_id"])
         op.drop_index("ix_dep_remit_line_by_member", table_name=TABLE)
@@ -108,5 +111,7 @@ def downgrade() -> None:
         op.create_primary_key("pk_dep_remit_line", TABLE, ["list_id", "member_id", "period"])
         op.create_foreign_key("fk_dep_remit_line_account_id_ledger_account", TABLE,
                               "ledger_account", ["account_id"], ["id"])
+        op.create_foreign_key("fk_dep_remit_line_member_id_dep_member", TABLE,
+                              "dep_member", ["member_id"], ["id"])
     else:
         raise NotImplementedError(f"remittance line key for {dialect}")
