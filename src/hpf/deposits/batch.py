@@ -14,7 +14,8 @@ The job runs in six steps, each a resumable chunk (hpf.jobs.runner):
    one receipt voucher (bank → suspense) and the receipts; a debited list becomes
    `debited`, a refused one stays `confirmed` for the employer to pay by transfer, an empty
    one is closed (零申报);
-4. `analyze` (PostgreSQL): fresh planner statistics for the lines and lists;
+4. `analyze`: fresh PostgreSQL planner statistics for the lines and lists (the lists step
+   refreshes those of the lists too);
 5. `credit`: per range of member ids, one voucher crediting the members of `debited` lists
    and debiting each employer's suspense account by the part of its list in the range;
 6. `close`: the lists become `credited` and the employers paid through the month.
@@ -87,7 +88,7 @@ def run_monthly_debit(factory: sessionmaker[Session], period: int, *,
         if step == "debit":
             return _debit_employers(session, spec[1], period)
         if step == "analyze":
-            return _analyze(session)
+            return _analyze(session, "dep_remit_line", "dep_remit_list")
         if step == "credit":
             return _credit_members(session, period, spec[1], spec[2])
         return _close(session, period)
@@ -105,6 +106,7 @@ def _create_lists(session: Session, employer_ids: list[int], period: int) -> tup
             {"employer_id": e.id, "kind": "remit", "period": period, "seq": 1,
              "status": GENERATING, "reference": _reference("remit"), "member_count": 0,
              "unit_total_fen": 0, "member_total_fen": 0, "total_fen": 0} for e in employers])
+        _analyze(session, "dep_remit_list")
     return 0, 0
 
 
@@ -181,17 +183,17 @@ def _debit_employers(session: Session, employer_ids: list[int], period: int) -> 
     return 0, 0
 
 
-def _analyze(session: Session) -> tuple[int, int]:
-    """Between debit and credit: fresh planner statistics on PostgreSQL.
+def _analyze(session: Session, *tables: str) -> tuple[int, int]:
+    """Fresh planner statistics on PostgreSQL for tables the job has just changed in bulk.
 
-    The month's million lines and the lists' new states are minutes old, so autovacuum has
-    not seen them; with the old statistics PostgreSQL reads every line of every list once per
-    member range instead of the range itself. SQLite's planner uses no statistics here (the
-    platform never runs ANALYZE on SQLite), so there is nothing to do.
+    The month's lists and million lines are minutes old, so autovacuum has not seen them;
+    with the old statistics PostgreSQL believes the lists or lines are few and picks plans
+    that read all of them once per member (the lines step) or per range (the credit step).
+    SQLite's planner uses no statistics here (the platform never runs ANALYZE on SQLite).
     """
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("ANALYZE dep_remit_line"))
-        session.execute(text("ANALYZE dep_remit_list"))
+        for table in tables:
+            session.execute(text(f"ANALYZE {table}"))
     return 0, 0
 
 

@@ -153,25 +153,34 @@ def fill_lines_for_member_range(session: Session, period: int, status: str, lo: 
     read in id order and the lines land in key order at the end of the table, where a
     list-by-list fill would read each employer's members from all over the table. CROSS JOIN
     makes SQLite keep the members as the outer loop (PostgreSQL plans it as a plain join).
+    PostgreSQL sums the lines as it writes them (a data-modifying WITH); SQLite, which has no
+    such thing, reads the range back while its pages are still in the cache.
     """
     unit_part, member_part = _line_parts(rounding_unit)
     bind = {"lo": lo, "hi": hi, "p": period, "status": status, "normal": M_NORMAL}
-    session.execute(text(
+    insert_lines = (
         f"INSERT INTO dep_remit_line ({LINE_COLUMNS}) "
         f"SELECT l.period, m.id, l.id, m.account_id, m.base_fen, m.unit_ratio_bps, "
         f"m.member_ratio_bps, {unit_part}, {member_part}, ({unit_part}) + ({member_part}) "
         "FROM dep_member m CROSS JOIN dep_remit_list l "
         "WHERE m.id >= :lo AND m.id < :hi AND m.status = :normal AND m.base_fen > 0 "
         "AND m.first_month <= :p AND l.employer_id = m.employer_id AND l.kind = 'remit' "
-        "AND l.period = :p AND l.status = :status"), bind)
-    session.execute(text(
+        "AND l.period = :p AND l.status = :status")
+    insert_totals = (
         "INSERT INTO dep_remit_range_total (period, range_lo, list_id, line_count, unit_fen, "
         "member_fen, amount_fen) "
-        "SELECT :p, :lo, l.list_id, COUNT(*), CAST(SUM(l.unit_fen) AS BIGINT), "
-        "CAST(SUM(l.member_fen) AS BIGINT), CAST(SUM(l.amount_fen) AS BIGINT) "
-        "FROM dep_remit_line l CROSS JOIN dep_remit_list r WHERE l.period = :p "
-        "AND l.member_id >= :lo AND l.member_id < :hi AND r.id = l.list_id AND r.kind = 'remit' "
-        "AND r.status = :status GROUP BY l.list_id"), bind)
+        "SELECT :p, :lo, w.list_id, COUNT(*), CAST(SUM(w.unit_fen) AS BIGINT), "
+        "CAST(SUM(w.member_fen) AS BIGINT), CAST(SUM(w.amount_fen) AS BIGINT) ")
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(
+            f"WITH written AS ({insert_lines} RETURNING list_id, unit_fen, member_fen, amount_fen) "
+            f"{insert_totals} FROM written w GROUP BY w.list_id"), bind)
+        return
+    session.execute(text(insert_lines), bind)
+    session.execute(text(
+        f"{insert_totals} FROM dep_remit_line w CROSS JOIN dep_remit_list r "
+        "WHERE w.period = :p AND w.member_id >= :lo AND w.member_id < :hi AND r.id = w.list_id "
+        "AND r.kind = 'remit' AND r.status = :status GROUP BY w.list_id"), bind)
 
 
 def totals_from_range_totals(session: Session, period: int, list_ids: list[int]) -> None:
