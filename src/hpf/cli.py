@@ -17,11 +17,13 @@ demo_app = typer.Typer(help="Demo city", no_args_is_help=True)
 jobs_app = typer.Typer(help="Batch jobs", no_args_is_help=True)
 ledger_app = typer.Typer(help="Ledger checks", no_args_is_help=True)
 outbox_app = typer.Typer(help="Sent SMS and WeChat messages", no_args_is_help=True)
+audit_app = typer.Typer(help="Security audit trail", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(outbox_app, name="outbox")
+app.add_typer(audit_app, name="audit")
 console = Console()
 
 
@@ -167,6 +169,23 @@ def ledger_verify() -> None:
         console.print(f"checked {key}: {value}")
     if report.ok:
         console.print("[green]账务核对通过 (ledger verified)[/]")
+        return
+    for problem in report.problems:
+        console.print(f"[red]{problem}[/]")
+    raise typer.Exit(1)
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Recompute the audit chain; report an edited, removed or cut-off record."""
+    from hpf.audit.service import verify
+    from hpf.kit.db import transaction
+
+    with transaction() as session:
+        report = verify(session)
+    console.print(f"checked audit records: {report.checked}")
+    if report.ok:
+        console.print("[green]审计日志完整 (audit chain verified)[/]")
         return
     for problem in report.problems:
         console.print(f"[red]{problem}[/]")

@@ -1,5 +1,6 @@
 """Imports every table module so the metadata (Alembic, create_all) sees them all."""
 
+from hpf.audit import models as audit_models  # noqa: F401
 from hpf.catalog import models as catalog_models  # noqa: F401
 from hpf.deposits import models as deposits_models  # noqa: F401
 from hpf.exchange import models as exchange_models  # noqa: F401

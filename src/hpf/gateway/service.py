@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from hpf.audit import service as audit
 from hpf.catalog import domain as catalog
 from hpf.gateway import registry
 from hpf.gateway.models import Approval, Command
@@ -193,8 +194,17 @@ def _run(factory, service, handler, principal, channel, parsed, params_text, par
         command.member_id = ctx.member_id or command.member_id
         command.result_json = json.dumps(body, ensure_ascii=False, default=str)
         session.flush()
+        _audit_call(session, command, principal)
         # The stored JSON is what a replay returns, so the first answer is the same text.
         return Outcome(http, json.loads(command.result_json), command.id)
+
+
+def _audit_call(session: Session, command: Command, principal: Principal,
+                detail: dict[str, Any] | None = None) -> None:
+    """The call's audit record, the last write of its transaction (hpf.audit.service)."""
+    audit.record(session, "service.call", command.status, actor_kind=principal.kind,
+                 actor_id=principal.user_id, actor_name=principal.name, channel=command.channel,
+                 target=command.service_code, command_id=command.id, detail=detail)
 
 
 def _application_no(command: Command) -> str:
@@ -211,6 +221,8 @@ def _record_failure(factory, service, principal, channel, params_text, params_ha
         command.error_message = exc.message[:300]
         command.decided_at = clock.now()
         session.add(command)
+        session.flush()
+        _audit_call(session, command, principal, {"code": exc.code})
 
 
 # --- Approvals (审核) -------------------------------------------------------------------------
@@ -226,7 +238,14 @@ def decide(factory: sessionmaker[Session], staff: Principal, command_id: int, ap
         raise InvalidInput("驳回必须填写原因", code="REASON_REQUIRED")
     try:
         with factory() as session, session.begin():
-            return _decide(session, staff, command_id, approve, reason)
+            body = _decide(session, staff, command_id, approve, reason)
+            audit.record(session, "approval", "approve" if approve else "reject",
+                         actor_kind=staff.kind, actor_id=staff.user_id, actor_name=staff.name,
+                         channel="counter",
+                         target=session.get(Command, command_id).service_code,
+                         command_id=command_id,
+                         detail={"application": body.get("status"), "reason": reason})
+            return body
     except IntegrityError:
         # Only a concurrent second decision by the same reviewer is "already decided"; an
         # integrity error of the business itself must not be disguised as one.

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from hpf.audit import service as audit
 from hpf.catalog import params
 from hpf.config import get_settings
 from hpf.gateway.principal import Principal
@@ -29,7 +30,7 @@ from hpf.identity.errors import (
 from hpf.identity.models import KINDS, AuthSession, LoginEvent, OtpCode, UserAccount
 from hpf.kit import clock
 from hpf.kit.errors import Conflict, HpfError, InvalidInput, NotFound
-from hpf.kit.ids import mask_phone, normalize_id_number, normalize_phone
+from hpf.kit.ids import mask_id_number, mask_phone, normalize_id_number, normalize_phone
 from hpf.notices.service import send_sms
 
 __all__ = [
@@ -354,6 +355,9 @@ def login(session: Session, kind: str, login_name: str, password: str, channel: 
             created_at=now,
         ))
         session.flush()
+        audit.record(session, "login", "failure", actor_kind=kind,
+                     actor_id=user.id if user else None, actor_name=_audit_name(kind, name),
+                     channel=channel, ip=ip, detail={"reason": error.code})
         return error
 
     if user is None:
@@ -390,7 +394,14 @@ def login(session: Session, kind: str, login_name: str, password: str, channel: 
         outcome="success", reason=None, ip=auth.ip, user_agent=auth.user_agent, created_at=now,
     ))
     session.flush()
+    audit.record(session, "login", "success", actor_kind=kind, actor_id=user.id,
+                 actor_name=_audit_name(kind, name), channel=channel, ip=ip)
     return raw_token, principal_of(user, auth.id)
+
+
+def _audit_name(kind: str, login_name: str) -> str:
+    """The login name as the audit shows it: a member's ID number masked."""
+    return mask_id_number(login_name) if kind == "member" else login_name
 
 
 def resolve(session: Session, raw_token: str | None) -> Principal | None:
@@ -432,6 +443,8 @@ def logout(session: Session, raw_token: str | None) -> bool:
     auth.revoked_at = clock.now()
     auth.revoked_reason = "logout"
     session.flush()
+    audit.record(session, "logout", "success", actor_kind="user", actor_id=auth.user_id,
+                 channel=auth.channel)
     return True
 
 
