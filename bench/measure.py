@@ -206,9 +206,9 @@ def remit_debit_job(url: str, *, chunk_size: int | None = None,
                     verify_books: bool = True) -> dict[str, Any]:
     """The month as the batch job `hpf jobs run remit-debit` runs it (hpf.deposits.batch).
 
-    Every employer has signed a debit agreement (set here, untimed); per chunk of employers the
-    job writes all lists and lines, debits the employers through the bank adapter, books one
-    receipt voucher and credits every member with one bulk voucher.
+    Every employer has signed a debit agreement (set here, untimed). The job writes the lists,
+    then the lines by member range, debits the employers through the bank adapter in groups,
+    and credits the members by member range (the six steps of hpf.deposits.batch).
     """
     from hpf.deposits.batch import run_monthly_debit
 
