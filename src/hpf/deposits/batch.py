@@ -48,6 +48,7 @@ CHUNK_EMPLOYERS = 200
 CHUNK_MEMBERS = 100_000
 GENERATING, DEBITED = "generating", "debited"
 NO_UPPER_BOUND = 2**62
+IN_LIST_SLICE = 1000
 
 
 def run_monthly_debit(factory: sessionmaker[Session], period: int, *,
@@ -98,9 +99,13 @@ def run_monthly_debit(factory: sessionmaker[Session], period: int, *,
 
 def _create_lists(session: Session, employer_ids: list[int], period: int) -> tuple[int, int]:
     """Step 1: a `generating` list for every employer due this month."""
-    employers = [e for e in session.scalars(
-        select(Employer).where(Employer.id.in_(employer_ids)).with_for_update())
-        if _due(session, e, period)]
+    # Slices keep each IN list far below the engines' bound-parameter limits (SQLite 32,766;
+    # PostgreSQL 65,535): a city of a million members has tens of thousands of employers.
+    employers = [e for i in range(0, len(employer_ids), IN_LIST_SLICE)
+                 for e in session.scalars(
+                     select(Employer).where(Employer.id.in_(employer_ids[i:i + IN_LIST_SLICE]))
+                     .order_by(Employer.id).with_for_update())
+                 if _due(session, e, period)]
     if employers:
         session.execute(insert(RemitList), [
             {"employer_id": e.id, "kind": "remit", "period": period, "seq": 1,
