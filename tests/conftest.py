@@ -30,6 +30,22 @@ from support import databases, pg, redis  # noqa: E402
 from support.env import stop_servers_on_sigterm, unavailable  # noqa: E402
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_var_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Give the test session its own var/: code that writes there (the demo seed's
+    demo-credentials.json) must not overwrite the developer's `make run` city."""
+    previous = os.environ.get("HPF_VAR_DIR")
+    path = tmp_path_factory.mktemp("var")
+    os.environ["HPF_VAR_DIR"] = str(path)
+    get_settings.cache_clear()
+    yield path
+    if previous is None:
+        os.environ.pop("HPF_VAR_DIR", None)
+    else:
+        os.environ["HPF_VAR_DIR"] = previous
+    get_settings.cache_clear()
+
+
 def _use_database(url: str) -> Iterator[str]:
     """Point the settings at `url` for one test; dispose every engine afterwards."""
     previous = os.environ.get("HPF_DATABASE_URL")

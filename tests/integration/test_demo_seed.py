@@ -1,7 +1,10 @@
 """The demo seed builds a city whose books verify, on both engines."""
 
+from pathlib import Path
+
 from sqlalchemy import func, select
 
+from hpf.config import PROJECT_ROOT
 from hpf.demo.seed import seed_city
 from hpf.deposits.models import Member
 from hpf.kit.db import transaction
@@ -13,6 +16,9 @@ from hpf.ledger.verify import verify
 def test_small_city_seeds_and_verifies(db_url):
     summary = seed_city(db_url, members=60, seed=3, years=1)
     assert summary["members"] == 60 and summary["interest_runs"] == 1
+    # The logins go to the test session's var/, never over the checkout's own demo city.
+    assert Path(summary["credentials"]).exists()
+    assert not Path(summary["credentials"]).is_relative_to(PROJECT_ROOT / "var")
     with transaction(db_url) as s:
         assert s.scalar(select(func.count()).select_from(Member)) == 60
         assert verify(s).ok, verify(s).problems
