@@ -167,12 +167,7 @@ def ledger_verify() -> None:
         report = verify(session)
     for key, value in report.checked.items():
         console.print(f"checked {key}: {value}")
-    if report.ok:
-        console.print("[green]账务核对通过 (ledger verified)[/]")
-        return
-    for problem in report.problems:
-        console.print(f"[red]{problem}[/]")
-    raise typer.Exit(1)
+    _verdict(report.problems, "账务核对通过 (ledger verified)")
 
 
 @audit_app.command("verify")
@@ -184,10 +179,15 @@ def audit_verify() -> None:
     with transaction() as session:
         report = verify(session)
     console.print(f"checked audit records: {report.checked}")
-    if report.ok:
-        console.print("[green]审计日志完整 (audit chain verified)[/]")
+    _verdict(report.problems, "审计日志完整 (audit chain verified)")
+
+
+def _verdict(problems: list[str], ok_message: str) -> None:
+    """Print a check's outcome; exit 1 listing the problems when there are any."""
+    if not problems:
+        console.print(f"[green]{ok_message}[/]")
         return
-    for problem in report.problems:
+    for problem in problems:
         console.print(f"[red]{problem}[/]")
     raise typer.Exit(1)
 

@@ -1,9 +1,8 @@
 """Audit queries."""
 
 from collections.abc import Iterator
-from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, select, update
 from sqlalchemy.orm import Session
 
 from hpf.audit.domain import GENESIS
@@ -38,32 +37,17 @@ def head(session: Session) -> tuple[int, str]:
     return (row.seq, row.hash) if row else (0, GENESIS)
 
 
-def records_in_order(session: Session, batch: int = 5000) -> Iterator[AuditRecord]:
-    """Every record by seq, read in batches (the chain can hold millions)."""
+def records_in_order(session: Session, batch: int = 5000) -> Iterator[Row]:
+    """Every record by seq as plain rows, read in batches (the chain can hold millions).
+
+    Rows, not ORM objects: nothing piles up in (or is evicted from) the caller's session.
+    """
+    table = AuditRecord.__table__
     last = 0
     while True:
-        rows = session.scalars(select(AuditRecord).where(AuditRecord.seq > last)
-                               .order_by(AuditRecord.seq).limit(batch)).all()
+        rows = session.execute(select(table).where(table.c.seq > last)
+                               .order_by(table.c.seq).limit(batch)).all()
         if not rows:
             return
         yield from rows
         last = rows[-1].seq
-        session.expunge_all()
-
-
-def search(session: Session, *, actor_name: str | None = None, event: str | None = None,
-           outcome: str | None = None, since: datetime | None = None,
-           until: datetime | None = None, limit: int = 100) -> list[AuditRecord]:
-    """Records matching the filters, newest first."""
-    stmt = select(AuditRecord).order_by(AuditRecord.seq.desc()).limit(min(limit, 500))
-    if actor_name:
-        stmt = stmt.where(AuditRecord.actor_name == actor_name)
-    if event:
-        stmt = stmt.where(AuditRecord.event == event)
-    if outcome:
-        stmt = stmt.where(AuditRecord.outcome == outcome)
-    if since:
-        stmt = stmt.where(AuditRecord.at >= since)
-    if until:
-        stmt = stmt.where(AuditRecord.at < until)
-    return list(session.scalars(stmt))

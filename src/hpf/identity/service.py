@@ -443,8 +443,9 @@ def logout(session: Session, raw_token: str | None) -> bool:
     auth.revoked_at = clock.now()
     auth.revoked_reason = "logout"
     session.flush()
-    audit.record(session, "logout", "success", actor_kind="user", actor_id=auth.user_id,
-                 channel=auth.channel)
+    user = session.get(UserAccount, auth.user_id)
+    audit.record(session, "logout", "success", actor_kind=user.kind, actor_id=user.id,
+                 actor_name=_audit_name(user.kind, user.login_name), channel=auth.channel)
     return True
 
 

@@ -1,5 +1,8 @@
 """The audit chain links every record to the one before; `verify` finds edits, gaps and cuts."""
 
+import os
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -87,3 +90,22 @@ def test_concurrent_appends_never_fork_the_chain(pg_url):
     with transaction(pg_url) as s:
         report = audit.verify(s)
         assert report.ok and report.checked == 1 + 8 * 15, report.problems
+
+
+def test_the_command_exits_non_zero_on_a_broken_chain(sqlite_url):
+    _events(sqlite_url, 3)
+
+    def run() -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "hpf.cli", "audit", "verify"], capture_output=True,
+            text=True, timeout=120,
+            env={**os.environ, "HPF_DATABASE_URL": sqlite_url, "COLUMNS": "200"})
+
+    whole = run()
+    assert whole.returncode == 0 and "audit chain verified" in whole.stdout, whole.stderr
+    with transaction(sqlite_url) as s:
+        _lift_guard(s, sqlite_url)
+        s.execute(text("UPDATE audit_record SET actor_name = 'someone' WHERE seq = 2"))
+    broken = run()
+    assert broken.returncode == 1
+    assert "record 2: content does not match its hash" in broken.stdout

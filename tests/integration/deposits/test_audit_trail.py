@@ -39,3 +39,13 @@ def test_logins_calls_refusals_and_approvals_are_audited(city):
     assert rows[0].actor_name == "unit01"
     assert json.loads(rows[3].detail) == {"code": "LIST_NOT_FOUND"}
     assert json.loads(rows[6].detail) == {"application": "succeeded", "reason": None}
+
+
+def test_logout_is_audited_under_the_user_who_left(city):
+    unit = city.login("unit", "unit01")
+    assert city.client.post("/api/v1/auth/logout", headers=unit).status_code == 200
+    with transaction(city.url) as s:
+        last = s.scalars(select(AuditRecord).order_by(AuditRecord.seq.desc()).limit(1)).one()
+        assert (last.event, last.outcome, last.actor_kind, last.actor_name) == (
+            "logout", "success", "unit", "unit01")
+        assert audit.verify(s).ok
