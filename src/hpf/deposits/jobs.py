@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from hpf.catalog import params
 from hpf.config import get_settings
 from hpf.jobs.runner import JobResult, id_ranges, run_job
-from hpf.kit.errors import InvalidInput
+from hpf.kit.errors import Conflict, InvalidInput
 from hpf.ledger import bulk
 from hpf.ledger import domain as ledger_domain
 from hpf.ledger import service as ledger
@@ -26,7 +26,12 @@ def year_rates(session: Session, year: int) -> list[tuple[date, int]]:
     """The rate segments of an interest year (one row unless the rate changed inside it)."""
     start, end = ledger_domain.interest_year_bounds(year)
     table = params.history(session, "interest.annual_rate_ppm")
-    return ledger_domain.rates_in_force(table, start, end)
+    try:
+        return ledger_domain.rates_in_force(table, start, end)
+    except ValueError:
+        # A parameter gap, not a bug: say which year lacks its rate instead of a 500.
+        raise Conflict(f"{year}年度的住房公积金存款利率未设定，请先维护利率参数",
+                       code="INTEREST_RATE_MISSING", year=year) from None
 
 
 def run_interest_settlement(factory: sessionmaker[Session], settle_date: date, *,

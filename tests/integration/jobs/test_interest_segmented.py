@@ -61,3 +61,19 @@ def test_segmented_settlement_matches_the_day_by_day_formula(db_url):
             assert row.last_interest_fen == want
             assert row.accrual_year == 2026
         assert verify(s).ok, verify(s).problems
+
+
+def test_a_year_without_a_rate_is_a_clear_refusal(db_url):
+    """Interest needs a rate in force from the year's first day; a gap names the year."""
+    import pytest
+
+    from hpf.deposits.jobs import year_rates
+    from hpf.kit.errors import Conflict
+
+    with transaction(db_url) as s:
+        params.seed_defaults(s)
+        assert year_rates(s, 2016) == [(date(2016, 7, 1), 15_000)]
+        with pytest.raises(Conflict) as refused:
+            year_rates(s, 2015)  # the default rate starts on 2016-02-21, inside that year
+    assert refused.value.code == "INTEREST_RATE_MISSING" and refused.value.status == 409
+    assert refused.value.details == {"year": 2015}
