@@ -46,6 +46,14 @@ def _private_var_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]
     get_settings.cache_clear()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_counters() -> None:
+    """Flow counters and nonces of one test must not leak into the next (same process)."""
+    from hpf.kit.counters import counters_for
+
+    counters_for(None).clear()
+
+
 def _use_database(url: str) -> Iterator[str]:
     """Point the settings at `url` for one test; dispose every engine afterwards."""
     previous = os.environ.get("HPF_DATABASE_URL")

@@ -96,6 +96,46 @@ def _print_logins(path: Path) -> None:
     console.print(table)
 
 
+@app.command("api")
+def api(method: str = typer.Argument(..., help="GET or POST"),
+        path: str = typer.Argument(..., help="e.g. /api/v1/services/q.unit_info"),
+        body: str = typer.Argument("", help="JSON body"),
+        channel: str = typer.Option("hall", help="the channel whose demo client signs"),
+        token: str | None = typer.Option(None, help="session token (Bearer)"),
+        idempotency_key: str | None = typer.Option(None, "--key", help="Idempotency-Key"),
+        base_url: str | None = typer.Option(None, help="default http://HPF_HOST:HPF_PORT")) -> None:
+    """Send one signed API request as a channel's demo client and print the answer."""
+    import httpx
+
+    from hpf.channels.api.signer import ChannelSigner
+
+    settings = get_settings()
+    path_file = settings.var_dir / "demo-credentials.json"
+    if not path_file.exists():
+        console.print("没有演示终端凭据：请先运行 make run 或 hpf demo seed")
+        raise typer.Exit(2)
+    known = json.loads(path_file.read_text(encoding="utf-8")).get("clients", {})
+    if channel not in known:
+        console.print(f"没有渠道 {channel} 的演示终端")
+        raise typer.Exit(2)
+    signer = ChannelSigner({c: (v["client_id"], v["secret"]) for c, v in known.items()},
+                           default=channel)
+    headers = {"content-type": "application/json"}
+    if token:
+        headers["authorization"] = f"Bearer {token}"
+    if idempotency_key:
+        headers["Idempotency-Key"] = idempotency_key
+    url = (base_url or f"http://{settings.host}:{settings.port}").rstrip("/") + path
+    response = httpx.request(method.upper(), url, content=body.encode(), headers=headers,
+                             auth=signer, timeout=30)
+    console.print(f"HTTP {response.status_code}", style="bold")
+    try:
+        console.print_json(json.dumps(response.json(), ensure_ascii=False))
+    except ValueError:
+        console.print(response.text)
+    raise typer.Exit(0 if response.status_code < 400 else 1)
+
+
 @jobs_app.command("run")
 def jobs_run(name: str, on: str = typer.Option(..., "--date", help="YYYY-MM-DD"),
              chunk_size: int | None = None) -> None:

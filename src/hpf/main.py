@@ -19,6 +19,12 @@ def create_app(database_url: str | None = None) -> FastAPI:
     app = FastAPI(title="住房公积金综合服务平台", version="0.1.0",
                   description="Housing Provident Fund comprehensive service platform")
     app.state.session_factory = session_factory(database_url or settings.database_url)
+    from hpf.channels.api.signed import SignedRequests, error_response
+
+    # Added first, so it runs inside limit_body: an oversized request is refused by its
+    # declared length before any of it is read.
+    app.add_middleware(SignedRequests, max_body_bytes=max(settings.max_request_bytes,
+                                                          settings.max_upload_bytes))
 
     @app.middleware("http")
     async def limit_body(request: Request, call_next):
@@ -36,8 +42,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
 
     @app.exception_handler(HpfError)
     async def on_business_error(_request: Request, exc: HpfError) -> JSONResponse:
-        headers = {"Retry-After": "60"} if exc.status == 429 else None
-        return JSONResponse(exc.to_dict(), status_code=exc.status, headers=headers)
+        return error_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def on_validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -59,11 +64,13 @@ def create_app(database_url: str | None = None) -> FastAPI:
         return JSONResponse({"code": "INTERNAL_ERROR", "message": "系统繁忙，请稍后再试"},
                             status_code=500)
 
-    from hpf.channels.api import auth, exports, services
+    from hpf.channels.api import auth, exports, management, services
 
     app.include_router(auth.router)
+    app.include_router(services.public_router)
     app.include_router(services.router)
     app.include_router(exports.router)
+    app.include_router(management.router)
 
     @app.get("/healthz", include_in_schema=False)
     def health() -> dict:

@@ -3,6 +3,7 @@
 from fastapi.testclient import TestClient
 
 from hpf.main import create_app
+from support import channels
 
 
 def test_catalogue_endpoint_and_refusals(sqlite_url):
@@ -13,6 +14,10 @@ def test_catalogue_endpoint_and_refusals(sqlite_url):
         assert codes["dep.interest_settle"]["available"] is True  # a backend job
         assert codes["wd.purchase"]["available"] is False
         assert body["channels"]["wechat"] == "微信公众号"
+        # Everything but the catalogue needs a registered client's signature.
+        r = client.post("/api/v1/services/q.unit_info", json={})
+        assert r.status_code == 401 and r.json()["code"] == "CLIENT_REQUIRED"
+        client.auth = channels.signer()
         r = client.post("/api/v1/services/wd.purchase", json={})
         assert r.status_code == 404 and r.json()["code"] == "SERVICE_NOT_AVAILABLE"
         assert "购买自住住房提取" in r.json()["message"]
@@ -22,7 +27,7 @@ def test_catalogue_endpoint_and_refusals(sqlite_url):
         assert r.status_code == 401 and r.json()["code"] == "LOGIN_REQUIRED"
         r = client.post("/api/v1/services/q.unit_info", json={},
                         headers={"X-HPF-Channel": "fax"})
-        assert r.status_code == 422 and r.json()["code"] == "UNKNOWN_CHANNEL"
+        assert r.status_code == 403 and r.json()["code"] == "CHANNEL_MISMATCH"
         r = client.post("/api/v1/services/q.unit_info", content=b"x" * (3 * 1024 * 1024),
                         headers={"content-type": "application/json"})
         assert r.status_code == 413 and r.json()["code"] == "PAYLOAD_TOO_LARGE"

@@ -5,6 +5,7 @@ import sqlite3
 from pathlib import Path
 
 from hpf.kit import db, migrate
+from support import channels
 from support.pg import PgServer
 
 PG_TEMPLATE = "hpf_template"
@@ -19,6 +20,7 @@ def make_sqlite_template(directory: Path) -> Path:
     """Migrate a SQLite file to head once; tests get copies of it."""
     path = directory / "template.sqlite3"
     migrate.upgrade(sqlite_url(path))
+    channels.install(sqlite_url(path))
     db.dispose_all()
     return path
 
@@ -40,6 +42,7 @@ def make_pg_template(server: PgServer) -> str:
     server.drop_database(PG_TEMPLATE)
     url = server.create_database(PG_TEMPLATE)
     migrate.upgrade(url)
+    channels.install(url)
     # CREATE DATABASE ... TEMPLATE refuses while anyone is connected to the template.
     db.dispose_all()
     return PG_TEMPLATE

@@ -27,8 +27,11 @@ def test_catalogue_matches_the_specification():
 
 
 def test_every_handler_is_catalogued_and_every_deposit_service_is_built():
-    built = registry.implemented()
+    management = {op.code for op in registry.management_changes()}
+    assert management and all(code.startswith("mgmt.") for code in management)
+    built = registry.implemented() - management
     assert built <= set(catalog.load())
+    assert not management & set(catalog.load())  # never callable as a service
     deposits = {c for c, s in catalog.load().items() if s.area == "deposit" and s.mode != "backend"}
     assert deposits <= built
     for code in ("q.member_account", "q.member_details", "q.member_deposits", "q.unit_info",

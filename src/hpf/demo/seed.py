@@ -67,6 +67,7 @@ def seed_city(url: str, *, members: int, seed: int, years: int,
         ledger.ensure_chart(session)
         params.seed_defaults(session)
         logins += _staff(session)
+        channel_clients = _channel_clients(session)
 
     # Employer sizes follow a Pareto law; about 250 members per employer on average.
     n_employers = max(3, members // 250)
@@ -106,10 +107,24 @@ def seed_city(url: str, *, members: int, seed: int, years: int,
     path = get_settings().var_dir / "demo-credentials.json"
     if url == get_settings().database_url:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({"logins": logins, "generated_on": str(today)},
+        path.write_text(json.dumps({"logins": logins, "clients": channel_clients,
+                                    "generated_on": str(today)},
                                    ensure_ascii=False, indent=2), encoding="utf-8")
     return {"employers": n_employers, "members": members, "months": history["months"],
             "interest_runs": history["interest_runs"], "credentials": str(path)}
+
+
+def _channel_clients(session) -> dict[str, dict]:
+    """One registered client per channel, as the channels' own back ends would hold."""
+    from hpf.catalog.domain import CHANNELS
+    from hpf.gateway import clients
+
+    out = {}
+    for channel, name in CHANNELS.items():
+        client, secret = clients.register(session, channel, f"演示终端（{name}）",
+                                          client_id=f"demo-{channel}")
+        out[channel] = {"client_id": client.client_id, "secret": secret}
+    return out
 
 
 def _staff(session) -> list[dict]:

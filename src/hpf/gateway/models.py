@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, String, Text, func
+from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hpf.kit.db import Base, BigId
@@ -32,6 +32,11 @@ class Command(Base):
     result_json: Mapped[str | None] = mapped_column(Text)
     error_code: Mapped[str | None] = mapped_column(String(48))
     error_message: Mapped[str | None] = mapped_column(String(300))
+    # The application's amount, for per-user daily limits (限额控制).
+    amount_fen: Mapped[int | None] = mapped_column(BigInteger)
+    # "service:subject" while the application awaits a decision, else NULL: the unique index
+    # lets one application of a business per member or employer be in flight (在途业务).
+    in_flight_key: Mapped[str | None] = mapped_column(String(80))
     required_approvals: Mapped[int] = mapped_column(Integer, default=0)
     approvals: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
@@ -43,6 +48,7 @@ class Command(Base):
         Index("ix_gateway_command_status", "status", "service_code"),
         Index("ix_gateway_command_employer", "employer_id", "id"),
         Index("ix_gateway_command_member", "member_id", "id"),
+        Index("ix_gateway_command_in_flight", "in_flight_key", unique=True),
     )
 
 
@@ -61,3 +67,21 @@ class Approval(Base):
     decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     __table_args__ = (Index("ix_gateway_approval_once", "command_id", "staff_id", unique=True),)
+
+
+class ChannelClient(Base):
+    """A registered client of a channel (渠道接入终端): the app back end, the WeChat server, a
+    kiosk. It signs its requests with its secret (hpf.gateway.signing); the secret is stored
+    encrypted (hpf.kit.crypto), since checking an HMAC needs it in the clear."""
+
+    __tablename__ = "gateway_client"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(32), unique=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(64))
+    secret_enc: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    command_id: Mapped[int | None] = mapped_column(BigInteger)

@@ -78,6 +78,44 @@ def service(code: str, params: type[Params] = NoParams, *, review: Review | None
     return wrap
 
 
+@dataclass(frozen=True)
+class Management:
+    """A management change (maker-checker): its Chinese name, the role that may make it and
+    what it applies to (one pending change per target; None: no such limit)."""
+
+    code: str
+    name_zh: str
+    role: str
+    handler: Handler
+    target: Callable[[Any], str | None]
+
+
+_management: dict[str, Management] = {}
+
+
+def register_management(code: str, name_zh: str, role: str, params: type[Params],
+                        execute: Execute, *, target: Callable[[Any], str | None]) -> Management:
+    """Add a management change; its handler runs when a second staff member approves it."""
+    if not code.startswith("mgmt."):
+        raise ValueError("management codes start with mgmt.")
+    op = Management(code, name_zh, role, Handler(code, params, execute), target)
+    register(op.handler)
+    _management[code] = op
+    return op
+
+
+def management(code: str) -> Management | None:
+    """A management change by code."""
+    load_components()
+    return _management.get(code)
+
+
+def management_changes() -> list[Management]:
+    """Every management change, by code."""
+    load_components()
+    return [_management[c] for c in sorted(_management)]
+
+
 def get(code: str) -> Handler | None:
     """The handler of a code, loading the business components on first use."""
     load_components()
@@ -105,6 +143,7 @@ def load_components() -> None:
     with _loading:
         if _loaded:
             return
+        import hpf.catalog.management  # noqa: F401
         import hpf.deposits.handlers  # noqa: F401
         import hpf.queries.handlers  # noqa: F401
 

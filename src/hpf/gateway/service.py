@@ -1,9 +1,15 @@
 """invoke(): the one entry of every channel into the business, and the approval decisions.
 
-Order of the checks (DESIGN.md): catalogue and channel deployment; the principal's right to the
-service; parameters; idempotent replay; then the business, inside the same transaction as the
-stored command. A refusal rolls the business back and is stored as a failed command in a
-transaction of its own, so a refusal writes nothing but its record.
+Order of the checks (DESIGN.md): catalogue; the channel open and the service offered on it,
+outside maintenance and inside its hours (hpf.catalog.access); flow thresholds
+(hpf.gateway.flow); the principal's right to the service; parameters; idempotent replay;
+per-user limits
+and one application in flight per business (hpf.gateway.limits); then the business, inside the
+same transaction as the stored command. Replay comes before limits and in-flight, unlike the
+list in DESIGN.md: a retry is the same application, so it must neither count against the day's
+total twice nor collide with itself. A refusal rolls the business back and is stored as a
+failed command in a transaction of its own, so a refusal writes nothing but its record (a
+flow refusal not even that).
 """
 
 import hashlib
@@ -17,13 +23,24 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from hpf.audit import service as audit
+from hpf.catalog import access
 from hpf.catalog import domain as catalog
-from hpf.gateway import registry
+from hpf.gateway import flow, registry
+from hpf.gateway import limits as limits_rules
 from hpf.gateway.models import Approval, Command
 from hpf.gateway.principal import Principal
 from hpf.gateway.registry import Ctx
 from hpf.kit import clock
-from hpf.kit.errors import Conflict, Forbidden, HpfError, InvalidInput, NotAvailable, NotFound
+from hpf.kit.errors import (
+    Conflict,
+    Forbidden,
+    HpfError,
+    InvalidInput,
+    NotAvailable,
+    NotFound,
+    TooManyRequests,
+    Unauthorized,
+)
 
 MAX_PARAMS_BYTES = 64 * 1024
 MAX_KEY_LENGTH = 64
@@ -50,36 +67,28 @@ class Outcome:
     replayed: bool = False
 
 
-def _canonical(params: dict[str, Any]) -> tuple[str, str]:
-    text = json.dumps(params, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+def canonical(params: dict[str, Any]) -> tuple[str, str]:
+    """Parameters as canonical JSON text and its SHA-256 (what idempotency compares)."""
+    text = json.dumps(params, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+                      default=str)
     return text, hashlib.sha256(text.encode()).hexdigest()
 
 
-def _authorise(service: catalog.Service, handler: registry.Handler, principal: Principal,
-               channel: str) -> None:
-    if channel not in catalog.CHANNELS:
-        raise InvalidInput("未知的服务渠道", code="UNKNOWN_CHANNEL", channel=channel)
-    # The counter is the centre's own desk: staff there can handle every service.
-    at_counter = channel == "counter" and principal.kind == "staff"
-    if channel not in service.channels and not at_counter:
-        raise Forbidden(
-            f"「{service.name_zh}」不在{catalog.CHANNELS[channel]}提供",
-            code="SERVICE_NOT_ON_CHANNEL", service=service.code, channel=channel,
-        )
+def _authorise(service: catalog.Service, handler: registry.Handler, principal: Principal) -> None:
+    """The principal's right to the service (the channel was checked by hpf.catalog.access)."""
     if principal.kind == "anonymous" and handler.allow_anonymous:
         return
     allowed = set().union(*(ACTOR_PRINCIPALS[a] for a in service.actors))
     if principal.kind not in allowed:
         if principal.kind == "anonymous":
-            from hpf.kit.errors import Unauthorized
-
             raise Unauthorized("请先登录后再办理该业务", code="LOGIN_REQUIRED")
         raise Forbidden(f"当前用户无权办理「{service.name_zh}」", code="ACTOR_NOT_ALLOWED")
     if service.mode == "counter" and principal.kind != "staff":
         raise Forbidden(f"「{service.name_zh}」须到服务网点柜面办理", code="COUNTER_ONLY")
 
 
-def _parse(handler: registry.Handler, params: dict[str, Any]) -> registry.Params:
+def parse_params(handler: registry.Handler, params: dict[str, Any]) -> registry.Params:
+    """Validate parameters against the handler's model (INVALID_PARAMS with each field)."""
     if not isinstance(params, dict):
         raise InvalidInput("参数必须是对象", code="INVALID_PARAMS")
     try:
@@ -126,18 +135,29 @@ def invoke(
     handler = registry.get(code)
     if handler is None:
         raise NotAvailable(f"「{service.name_zh}」暂未开通，敬请期待", service=code)
-    _authorise(service, handler, principal, channel)
+    access.require_channel(channel)
     if idempotency_key is not None and not 8 <= len(idempotency_key) <= MAX_KEY_LENGTH:
         raise InvalidInput("业务流水号长度应为8至64个字符", code="INVALID_IDEMPOTENCY_KEY")
-    parsed = _parse(handler, params)
-    params_text, params_hash = _canonical(parsed.model_dump(mode="json"))
+    if not isinstance(params, dict):
+        raise InvalidInput("参数必须是对象", code="INVALID_PARAMS")
+    # As sent, for the size limit; _run validates them after the access checks and leaves the
+    # validated form in `validated`, which is what a refusal records when there is one.
+    params_text, params_hash = canonical(params)
+    validated: dict[str, str] = {}
     if len(params_text.encode()) > MAX_PARAMS_BYTES:
         raise InvalidInput("业务参数过大", code="PARAMS_TOO_LARGE")
     if principal.kind == "anonymous":
         idempotency_key = None  # anonymous callers share no key space
+    system_error = True
     try:
-        return _run(factory, service, handler, principal, channel, parsed, params_text,
-                    params_hash, idempotency_key)
+        outcome = _run(factory, service, handler, principal, channel, params, idempotency_key,
+                       validated)
+        system_error = False
+        return outcome
+    except TooManyRequests:
+        # Not stored: writing a record per refused request would feed the flood it stops.
+        system_error = False
+        raise
     except IntegrityError:
         # A concurrent call with the same key committed first: replay its result.
         if idempotency_key is None:
@@ -146,10 +166,16 @@ def invoke(
             command = _find_by_key(session, principal, idempotency_key)
             if command is None:
                 raise
-            return _replay(command, params_hash)
+            parsed_hash = canonical(parse_params(handler, params).model_dump(mode="json"))[1]
+            return _replay(command, parsed_hash)
     except HpfError as exc:
-        _record_failure(factory, service, principal, channel, params_text, params_hash, exc)
+        system_error = exc.status >= 500
+        _record_failure(factory, service, principal, channel,
+                        validated.get("text", params_text), validated.get("hash", params_hash),
+                        exc)
         raise
+    finally:
+        flow.record_outcome(factory, channel, system_error)
 
 
 def _new_command(service: catalog.Service, principal: Principal, channel: str,
@@ -159,17 +185,31 @@ def _new_command(service: catalog.Service, principal: Principal, channel: str,
         actor_id=principal.user_id, actor_name=principal.name, member_id=principal.member_id,
         employer_id=principal.employer_id, params_json=params_text, params_hash=params_hash,
         idempotency_key=key, status=status, required_approvals=0, approvals=0,
+        created_at=clock.now(),
     )
 
 
-def _run(factory, service, handler, principal, channel, parsed, params_text, params_hash, key):
+def _run(factory, service, handler, principal, channel, params, key, validated):
     with factory() as session, session.begin():
+        at_counter = channel == "counter" and principal.kind == "staff"
+        thresholds, limits = access.check(session, service, channel, staff_at_counter=at_counter)
+        flow.admit(channel, "tx", thresholds.tx_per_s, thresholds.tx_per_min)
+        _authorise(service, handler, principal)
+        parsed = parse_params(handler, params)
+        params_text, params_hash = canonical(parsed.model_dump(mode="json"))
+        validated.update(text=params_text, hash=params_hash)
+        # A retry is answered before the limits and the in-flight rule: it is the same
+        # application, not a second one.
         if key is not None:
             existing = _find_by_key(session, principal, key)
             if existing is not None:
                 return _replay(existing, params_hash)
+        amount = limits_rules.amount_of(parsed)
+        limits_rules.check(session, service.code, principal, amount, limits)
+        limits_rules.refuse_in_flight(session, limits_rules.own_key(service.code, principal))
         command = _new_command(service, principal, channel, params_text, params_hash, key,
                                "running")
+        command.amount_fen = amount
         session.add(command)
         session.flush()
         ctx = Ctx(session, principal, channel, command.id)
@@ -177,8 +217,9 @@ def _run(factory, service, handler, principal, channel, parsed, params_text, par
         if levels > 0:
             command.status = "pending"
             command.required_approvals = levels
+            _hold_in_flight(session, command, principal, ctx)
             body = {
-                "status": "pending", "application_no": _application_no(command),
+                "status": "pending", "application_no": application_no(command),
                 "message": f"申请已受理，等待中心审核（{levels}级审批）",
                 "approvals_required": levels,
             }
@@ -187,7 +228,7 @@ def _run(factory, service, handler, principal, channel, parsed, params_text, par
             result = handler.execute(ctx, parsed)
             command.status = "succeeded"
             command.decided_at = clock.now()
-            body = {"status": "succeeded", "application_no": _application_no(command),
+            body = {"status": "succeeded", "application_no": application_no(command),
                     "result": result}
             http = 200
         command.employer_id = ctx.employer_id or command.employer_id
@@ -199,6 +240,23 @@ def _run(factory, service, handler, principal, channel, parsed, params_text, par
         return Outcome(http, json.loads(command.result_json), command.id)
 
 
+def _hold_in_flight(session: Session, command: Command, principal: Principal, ctx: Ctx) -> None:
+    """Mark the pending application as the one in flight for its business and subject."""
+    command.in_flight_key = limits_rules.in_flight_key(
+        command.service_code, principal, ctx.member_id, ctx.employer_id)
+    if command.in_flight_key is None:
+        return
+    nested = session.begin_nested()
+    try:
+        session.flush()
+        nested.commit()
+    except IntegrityError:
+        # Another application for the same member or employer is already waiting (a
+        # concurrent one committed first, or it concerns someone else than the caller).
+        nested.rollback()
+        raise limits_rules.InFlight() from None
+
+
 def _audit_call(session: Session, command: Command, principal: Principal,
                 detail: dict[str, Any] | None = None) -> None:
     """The call's audit record, the last write of its transaction (hpf.audit.service)."""
@@ -207,7 +265,8 @@ def _audit_call(session: Session, command: Command, principal: Principal,
                  target=command.service_code, command_id=command.id, detail=detail)
 
 
-def _application_no(command: Command) -> str:
+def application_no(command: Command) -> str:
+    """The application number a user sees (业务流水号)."""
     return f"YW{command.id:012d}"
 
 
@@ -267,6 +326,8 @@ def _decide(session: Session, staff: Principal, command_id: int, approve: bool,
         raise Conflict("该申请已处理", code="APPLICATION_DECIDED", state=command.status)
     if command.actor_kind == "staff" and command.actor_id == staff.user_id:
         raise Forbidden("经办人不能审核自己受理的业务", code="MAKER_CANNOT_CHECK")
+    if command.service_code.startswith("mgmt.") and not staff.has_role("approver"):
+        raise Forbidden("管理变更须由审批员批准", code="ROLE_REQUIRED", role="approver")
     already = session.scalar(select(Approval.id).where(
         Approval.command_id == command.id, Approval.staff_id == staff.user_id))
     if already:
@@ -280,17 +341,24 @@ def _decide(session: Session, staff: Principal, command_id: int, approve: bool,
     original = Principal(kind=command.actor_kind, user_id=command.actor_id,
                          name=command.actor_name, member_id=command.member_id,
                          employer_id=command.employer_id)
-    params = handler.params.model_validate(json.loads(command.params_json))
+    try:
+        params = parse_params(handler, json.loads(command.params_json))
+        stale = None
+    except HpfError as exc:
+        # Valid when submitted but not any more (a maintenance window whose end has passed):
+        # the approval fails the application rather than the request.
+        params, stale = None, exc
     ctx = Ctx(session, original, command.channel, command.id,
               employer_id=command.employer_id, member_id=command.member_id)
     if not approve:
-        if handler.on_reject:
+        if handler.on_reject and params is not None:
             handler.on_reject(ctx, params, command.id)
         command.status = "rejected"
+        command.in_flight_key = None
         command.error_code = "REJECTED"
         command.error_message = (reason or "")[:300]
         command.decided_at = clock.now()
-        body = {"status": "rejected", "application_no": _application_no(command),
+        body = {"status": "rejected", "application_no": application_no(command),
                 "reason": reason}
         command.result_json = json.dumps(body, ensure_ascii=False)
         session.flush()
@@ -298,35 +366,47 @@ def _decide(session: Session, staff: Principal, command_id: int, approve: bool,
     command.approvals += 1
     if command.approvals < command.required_approvals:
         session.flush()
-        return {"status": "pending", "application_no": _application_no(command),
+        return {"status": "pending", "application_no": application_no(command),
                 "approvals": command.approvals, "approvals_required": command.required_approvals}
     nested = session.begin_nested()
     try:
+        if stale is not None:
+            raise stale
         result = handler.execute(ctx, params)
         nested.commit()
     except HpfError as exc:
         nested.rollback()
-        if handler.on_reject:
+        if handler.on_reject and params is not None:
             handler.on_reject(ctx, params, command.id)
         command.status = "failed"
+        command.in_flight_key = None
         command.error_code = exc.code
         command.error_message = exc.message[:300]
         command.decided_at = clock.now()
-        body = {"status": "failed", "application_no": _application_no(command),
+        body = {"status": "failed", "application_no": application_no(command),
                 "error": exc.to_dict()}
         command.result_json = json.dumps(body, ensure_ascii=False, default=str)
         session.flush()
         return body
     command.status = "succeeded"
+    command.in_flight_key = None
     command.decided_at = clock.now()
     # As in _run: file the command under what the execution created or touched (a newly
     # registered employer, a new flexible member), so it shows in their business history.
     command.employer_id = ctx.employer_id or command.employer_id
     command.member_id = ctx.member_id or command.member_id
-    body = {"status": "succeeded", "application_no": _application_no(command), "result": result}
+    body = {"status": "succeeded", "application_no": application_no(command), "result": result}
     command.result_json = json.dumps(body, ensure_ascii=False, default=str)
     session.flush()
     return json.loads(command.result_json)
+
+
+def _service_name(code: str) -> str:
+    service = catalog.get(code)
+    if service is not None:
+        return service.name_zh
+    op = registry.management(code)
+    return op.name_zh if op else code
 
 
 def pending(session: Session, limit: int = 100, service_prefix: str | None = None) -> list[dict]:
@@ -337,8 +417,8 @@ def pending(session: Session, limit: int = 100, service_prefix: str | None = Non
     rows = session.scalars(stmt).all()
     return [
         {
-            "command_id": c.id, "application_no": _application_no(c),
-            "service": c.service_code, "service_name": catalog.get(c.service_code).name_zh,
+            "command_id": c.id, "application_no": application_no(c),
+            "service": c.service_code, "service_name": _service_name(c.service_code),
             "channel": c.channel, "actor": c.actor_name, "created_at": c.created_at,
             "approvals": c.approvals, "approvals_required": c.required_approvals,
             "params": json.loads(c.params_json),

@@ -7,16 +7,21 @@ can fix the clock (HPF_TODAY, or `frozen()` in tests) without touching the syste
 import contextlib
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from hpf.config import get_settings
 
-_frozen: list[date] = []
+# The centre's wall clock: service hours and "today's" limits are in local time.
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+
+_frozen: list[date | datetime] = []
 
 
 def today() -> date:
     """The business date: a frozen date, HPF_TODAY, or the real local date."""
     if _frozen:
-        return _frozen[-1]
+        fixed = _frozen[-1]
+        return fixed.astimezone(LOCAL_TZ).date() if isinstance(fixed, datetime) else fixed
     configured = get_settings().today
     if configured:
         return date.fromisoformat(configured)
@@ -24,16 +29,32 @@ def today() -> date:
 
 
 def now() -> datetime:
-    """Current UTC time, moved onto the business date when the clock is fixed."""
+    """Current UTC time, moved onto the business date when the clock is fixed (an aware
+    datetime frozen with `frozen` is returned as it is)."""
+    if _frozen and isinstance(_frozen[-1], datetime):
+        return _frozen[-1].astimezone(UTC)
     real = datetime.now(UTC)
     if not _frozen and not get_settings().today:
         return real
     return datetime.combine(today(), real.timetz())
 
 
+def local_now() -> datetime:
+    """now() on the centre's wall clock (Asia/Shanghai)."""
+    return now().astimezone(LOCAL_TZ)
+
+
+def local_day_start(day: date) -> datetime:
+    """The UTC moment a local calendar day begins (for "today's total" limits)."""
+    return datetime.combine(day, datetime.min.time(), LOCAL_TZ).astimezone(UTC)
+
+
 @contextlib.contextmanager
-def frozen(day: date) -> Iterator[None]:
-    """Fix the business date within a block (tests, replayed jobs, the demo seed)."""
+def frozen(day: date | datetime) -> Iterator[None]:
+    """Fix the business date within a block (tests, replayed jobs, the demo seed); an aware
+    datetime fixes the moment itself (service-hours tests)."""
+    if isinstance(day, datetime) and day.tzinfo is None:
+        raise ValueError("freeze an aware datetime")
     _frozen.append(day)
     try:
         yield

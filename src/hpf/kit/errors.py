@@ -80,3 +80,11 @@ class UpstreamUnavailable(HpfError):
     status = 503
     code = "UPSTREAM_UNAVAILABLE"
     message = "外部系统暂时无法响应，请稍后再试"
+
+
+class TooManyRequests(HpfError):
+    """Over a flow threshold: the client should retry after `retry_after_s` seconds."""
+
+    status = 429
+    code = "FLOW_LIMITED"
+    message = "当前访问人数较多，请稍后再试"

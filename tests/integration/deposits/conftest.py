@@ -21,6 +21,7 @@ from hpf.kit.ids import id_birth_date, id_check_digit, uscc_check_char
 from hpf.ledger import service as ledger
 from hpf.ledger.verify import verify
 from hpf.main import create_app
+from support import channels
 
 PASSWORD = "Passw0rd!x"
 TODAY = date(2026, 3, 16)
@@ -156,6 +157,7 @@ def _city(db_url: str) -> Iterator[City]:
             identity.create_staff(s, "clerk", "柜员", PASSWORD, {"clerk"})
             identity.create_staff(s, "rev1", "审核一", PASSWORD, {"reviewer"})
             identity.create_staff(s, "rev2", "审核二", PASSWORD, {"approver"})
+            identity.create_staff(s, "ops", "渠道运营", PASSWORD, {"channel_operator"})
             s.add(RegEnterprise(uscc="91350100M000100Y43", name="春城科技有限公司"))
             s.flush()
             employer = service.register_employer(
@@ -169,6 +171,7 @@ def _city(db_url: str) -> Iterator[City]:
             eid, unit_no = employer.id, employer.unit_no
         app = create_app(db_url)
         with TestClient(app) as client:
+            client.auth = channels.signer()
             yield City(db_url, client, app, eid, unit_no)
         session_factory(db_url).kw["bind"].dispose()
 

@@ -88,7 +88,7 @@ def test_channels_and_the_catalogue(city, monkeypatch):
                                                    "to_account_no": "SH001",
                                                    "letter_no": "SHLX0001"}, me,
                        channel="wechat"), 403, "SERVICE_NOT_ON_CHANNEL")
-    _refused(city.call("q.member_account", {}, me, channel="fax"), 422, "UNKNOWN_CHANNEL")
+    _refused(city.call("q.member_account", {}, me, channel="fax"), 403, "CHANNEL_MISMATCH")
     body = _refused(city.call("dep.nothing", {}, me), 404, "UNKNOWN_SERVICE")
     assert body["details"] == {"service": "dep.nothing"}
     body = _refused(city.call("wd.purchase", {}, me), 404, "SERVICE_NOT_AVAILABLE")

@@ -14,6 +14,7 @@ from hpf.deposits.models import Member, Receipt, RemitList
 from hpf.gateway.models import Command
 from hpf.kit.db import transaction
 from hpf.ledger.models import LedgerAccount, Posting
+from support import channels
 
 from .conftest import CARD
 
@@ -24,6 +25,7 @@ def _together(city, n: int, requests) -> list:
 
     def run(i: int):
         client = TestClient(city.app)  # no shared cookie jar or connection between threads
+        client.auth = channels.signer()
         barrier.wait()
         return requests(client, i)
 

@@ -138,8 +138,16 @@ def test_transfer_out_pays_interest_to_date_and_closes_the_account(city):
     assert _account(city, a)[:3] == ("01", 140_800, 140_800)
     account = city.call("q.member_account", {}, me).json()["result"]
     assert account["available_fen"] == 0
+    # A second application while the first awaits review is refused as in flight (在途业务).
     r = city.call("dep.transfer_remote_out", {**OUT, "letter_no": "SHLX2026030002"}, me)
-    assert r.status_code == 409 and r.json()["code"] == "MEMBER_HAS_HOLDS"
+    assert r.status_code == 409 and r.json()["code"] == "IN_FLIGHT_CONFLICT", r.text
+    assert r.json()["details"]["application_no"] == f"YW{command_id:012d}"
+    # The employer applying for the same member is refused by the hold the first application
+    # placed (the in-flight index would refuse it next, were the hold not there).
+    r = city.call("dep.transfer_remote_out", {**OUT, "member_no": a,
+                                              "letter_no": "SHLX2026030004"},
+                  city.login("unit", "unit01"))
+    assert r.status_code == 409 and r.json()["code"] == "MEMBER_HAS_HOLDS", r.text
     city.ledger_ok()
 
     body = city.decide(command_id, "rev1").json()

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hpf.channels.api import auth
 from hpf.channels.api.deps import DbSession, RequiredPrincipal, require_staff
+from hpf.channels.api.signed import SignedRequests
 from hpf.deposits.models import Employer, Member
 from hpf.gateway.principal import Principal
 from hpf.identity import passwords, service
@@ -25,6 +26,7 @@ from hpf.identity.models import LoginEvent
 from hpf.kit import db
 from hpf.kit.errors import HpfError
 from hpf.ledger import service as ledger
+from support import channels
 
 
 @pytest.fixture(autouse=True)
@@ -98,6 +100,7 @@ def _probe_routes(app: FastAPI) -> None:
 def app(factory: sessionmaker[Session], world: World) -> FastAPI:
     app = FastAPI()
     app.state.session_factory = factory
+    app.add_middleware(SignedRequests, max_body_bytes=2 * 1024 * 1024)
 
     @app.exception_handler(HpfError)
     async def on_error(_request: Request, exc: HpfError) -> JSONResponse:
@@ -116,6 +119,7 @@ def app(factory: sessionmaker[Session], world: World) -> FastAPI:
 @pytest.fixture
 def client(app: FastAPI) -> Iterator[TestClient]:
     with TestClient(app) as c:
+        c.auth = channels.signer()
         yield c
 
 
@@ -126,6 +130,7 @@ def make_client(app: FastAPI) -> Iterator:
 
     def make() -> TestClient:
         c = TestClient(app)
+        c.auth = channels.signer()
         clients.append(c)
         return c
 

@@ -138,7 +138,7 @@ def test_login_input_checks(client, staff_and_unit) -> None:
     r = login(client, "member", "12345", "whatever1")
     assert r.status_code == 422 and r.json()["code"] == "INVALID_ID_NUMBER"
     r = client.post(url, json=ok, headers={"X-HPF-Channel": "telegram"})
-    assert r.status_code == 422 and r.json()["code"] == "UNKNOWN_CHANNEL"
+    assert r.status_code == 403 and r.json()["code"] == "CHANNEL_MISMATCH"
 
 
 def test_account_creation_rules(factory, world, staff_and_unit) -> None:

@@ -155,4 +155,4 @@ def test_unknown_fields_and_limits(client) -> None:
 
 def test_unknown_channel(client) -> None:
     r = client.post(SMS, json=BODY, headers={"X-HPF-Channel": "fax"})
-    assert r.status_code == 422 and r.json()["code"] == "UNKNOWN_CHANNEL"
+    assert r.status_code == 403 and r.json()["code"] == "CHANNEL_MISMATCH"

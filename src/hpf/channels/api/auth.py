@@ -2,7 +2,7 @@
 
 from typing import Literal
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from hpf.catalog import params
@@ -13,13 +13,14 @@ from hpf.channels.api.deps import (
     RequiredPrincipal,
     client_ip,
     request_token,
+    signed_channel,
 )
 from hpf.config import get_settings
 from hpf.gateway.principal import Principal
 from hpf.identity import service as identity
 from hpf.kit.ids import mask_id_number
 
-router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"], dependencies=[Depends(signed_channel)])
 
 
 class _Body(BaseModel):

@@ -13,15 +13,13 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from hpf.catalog.domain import CHANNELS
 from hpf.gateway.principal import ANONYMOUS, Principal
 from hpf.identity import service as identity
 from hpf.identity.domain import ROLES
-from hpf.kit.errors import Forbidden, HpfError, InvalidInput, Unauthorized
+from hpf.kit.errors import Forbidden, HpfError, Unauthorized
 
 SESSION_COOKIE = "hpf_session"
 CHANNEL_HEADER = "X-HPF-Channel"
-DEFAULT_CHANNEL = "hall"
 MAX_TOKEN_LENGTH = 128
 
 
@@ -48,15 +46,16 @@ def get_db(request: Request) -> Iterator[Session]:
 DbSession = Annotated[Session, Depends(get_db, scope="function")]
 
 
-def request_channel(request: Request) -> str:
-    """The channel of a request: header X-HPF-Channel, "hall" when absent."""
-    channel = request.headers.get(CHANNEL_HEADER, DEFAULT_CHANNEL).strip() or DEFAULT_CHANNEL
-    if channel not in CHANNELS:
-        raise InvalidInput("未知的服务渠道", code="UNKNOWN_CHANNEL", channel=channel[:32])
+def signed_channel(request: Request) -> str:
+    """The channel of the registered client that signed this request (checked by
+    hpf.channels.api.signed before routing)."""
+    channel = getattr(request.state, "hpf_channel", None)
+    if channel is None:  # a route outside the signed area asked for it: a wiring mistake
+        raise Unauthorized("请求须由已登记的渠道终端签名", code="CLIENT_REQUIRED")
     return channel
 
 
-Channel = Annotated[str, Depends(request_channel)]
+Channel = Annotated[str, Depends(signed_channel)]
 
 
 def request_token(request: Request) -> str | None:

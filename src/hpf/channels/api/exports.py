@@ -10,15 +10,14 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, StreamingResponse
 from openpyxl import Workbook, load_workbook
 
-from hpf.channels.api.deps import current_principal
-from hpf.channels.api.services import request_channel
+from hpf.channels.api.deps import current_principal, signed_channel
 from hpf.config import get_settings
 from hpf.gateway import service as gateway
 from hpf.gateway.principal import Principal
 from hpf.kit.errors import InvalidInput, TooLarge
 from hpf.kit.money import yuan_to_fen
 
-router = APIRouter(prefix="/api/v1", tags=["exports"])
+router = APIRouter(prefix="/api/v1", tags=["exports"], dependencies=[Depends(signed_channel)])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_ROWS = 20_000
 
@@ -26,7 +25,7 @@ MAX_ROWS = 20_000
 @router.get("/exports/unit-members.xlsx", summary="职工清册导出")
 def export_members(request: Request, unit_no: str | None = None,
                    principal: Principal = Depends(current_principal),
-                   channel: str = Depends(request_channel)) -> StreamingResponse:
+                   channel: str = Depends(signed_channel)) -> StreamingResponse:
     """The employer's roster as an Excel workbook."""
     params: dict[str, Any] = {"export": True}
     if unit_no:
@@ -87,7 +86,7 @@ async def upload_base_adjust(
     unit_no: str | None = Form(default=None),
     year: int | None = Form(default=None),
     principal: Principal = Depends(current_principal),
-    channel: str = Depends(request_channel),
+    channel: str = Depends(signed_channel),
 ) -> JSONResponse:
     """Annual base adjustment from an Excel upload (dep.base_adjust); 202 when it awaits review."""
     limit = get_settings().max_upload_bytes

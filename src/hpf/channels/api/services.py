@@ -6,24 +6,17 @@ from fastapi import APIRouter, Body, Depends, Header, Request
 from fastapi.responses import JSONResponse
 
 from hpf.catalog import domain as catalog
-from hpf.channels.api.deps import current_principal, require_principal
+from hpf.channels.api.deps import current_principal, require_principal, signed_channel
 from hpf.gateway import registry
 from hpf.gateway import service as gateway
 from hpf.gateway.principal import Principal
-from hpf.kit.errors import InvalidInput
 
-router = APIRouter(prefix="/api/v1", tags=["services"])
-
-
-def request_channel(x_hpf_channel: str | None = Header(default=None)) -> str:
-    """The calling channel (X-HPF-Channel), default the web hall."""
-    channel = (x_hpf_channel or "hall").strip()
-    if channel not in catalog.CHANNELS:
-        raise InvalidInput("未知的服务渠道", code="UNKNOWN_CHANNEL", channel=channel)
-    return channel
+router = APIRouter(prefix="/api/v1", tags=["services"], dependencies=[Depends(signed_channel)])
+# The catalogue is public information: any browser may read it without a client signature.
+public_router = APIRouter(prefix="/api/v1", tags=["services"])
 
 
-@router.get("/services", summary="服务目录")
+@public_router.get("/services", summary="服务目录")
 def list_services() -> dict[str, Any]:
     """Every catalogued service with its deployment and whether it is available yet."""
     from hpf.jobs.catalog import BACKEND_JOBS
@@ -40,7 +33,7 @@ def call_service(
     code: str,
     params: dict[str, Any] = Body(default_factory=dict),
     principal: Principal = Depends(current_principal),
-    channel: str = Depends(request_channel),
+    channel: str = Depends(signed_channel),
     idempotency_key: str | None = Header(default=None),
 ) -> JSONResponse:
     """Invoke a service through the gateway; 202 when the application awaits review."""

@@ -1,0 +1,12 @@
+"""The deposit tests' small city serves the gateway tests too (staff include a channel
+operator, `ops`, and an approver, `rev2`)."""
+
+from collections.abc import Iterator
+
+import pytest
+from deposits.conftest import City, _city
+
+
+@pytest.fixture
+def city(db_url: str) -> Iterator[City]:
+    yield from _city(db_url)
