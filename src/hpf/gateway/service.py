@@ -242,11 +242,14 @@ def _run(factory, service, handler, principal, channel, params, key, validated):
 
 def _hold_in_flight(session: Session, command: Command, principal: Principal, ctx: Ctx) -> None:
     """Mark the pending application as the one in flight for its business and subject."""
-    command.in_flight_key = limits_rules.in_flight_key(
-        command.service_code, principal, ctx.member_id, ctx.employer_id)
-    if command.in_flight_key is None:
+    key = limits_rules.in_flight_key(command.service_code, principal, ctx.member_id,
+                                     ctx.employer_id)
+    if key is None:
         return
+    # The savepoint first: begin_nested() flushes what is pending, and the key must be
+    # written inside it for a collision to be caught here.
     nested = session.begin_nested()
+    command.in_flight_key = key
     try:
         session.flush()
         nested.commit()
