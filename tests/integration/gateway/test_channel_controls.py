@@ -221,3 +221,21 @@ def test_channel_hours_by_default_and_time_zone():
     assert not within(night, friday_23.replace(hour=12), True, True)
     assert Hours().describe() == "每天 全天"
     assert datetime(2026, 3, 16, 2, 0, tzinfo=UTC).astimezone(LOCAL).hour == 10
+
+
+def test_a_closed_channel_refuses_every_request_but_management(city):
+    unit = city.login("unit", "unit01")
+    _apply(city, "mgmt.channel_state", {"channel": "kiosk", "open": False, "reason": "断网"})
+    r = city.client.get("/api/v1/exports/unit-members.xlsx",
+                        headers={**unit, "X-HPF-Channel": "kiosk"})
+    _refused(r, 403, "CHANNEL_CLOSED")
+    # Staff signing in on the closed channel can still reopen it.
+    staff = city.client.post("/api/v1/auth/login", headers={"X-HPF-Channel": "kiosk"},
+                             json={"kind": "staff", "login_name": "ops",
+                                   "password": PASSWORD}).json()["token"]
+    r = city.client.post("/api/v1/mgmt/changes/mgmt.channel_state",
+                         json={"channel": "kiosk", "open": True, "reason": "恢复"},
+                         headers={"Authorization": f"Bearer {staff}", "X-HPF-Channel": "kiosk"})
+    assert r.status_code == 202, r.text
+    assert city.decide(r.json()["command_id"], "rev2").json()["status"] == "succeeded"
+    assert city.call("q.unit_info", {}, unit, channel="kiosk").status_code == 200

@@ -13,11 +13,15 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from hpf.catalog import access
 from hpf.gateway import clients, flow
 from hpf.kit.errors import Forbidden, HpfError, TooLarge
 
 CHANNEL_HEADER = "x-hpf-channel"
 PUBLIC = {("GET", "/api/v1/services")}
+# A closed channel refuses every request but these: staff must be able to sign in and reopen
+# it (a login alone reaches no business: each service call is refused on a closed channel).
+MANAGEMENT_PATHS = ("/api/v1/mgmt/", "/api/v1/approvals", "/api/v1/auth/")
 
 
 def error_response(exc: HpfError) -> JSONResponse:
@@ -66,6 +70,8 @@ def _verify(scope: Scope, body: bytes) -> tuple[str, str]:
         if claimed and claimed != client.channel:
             raise Forbidden("终端与所报渠道不符", code="CHANNEL_MISMATCH", channel=claimed[:32],
                             client_channel=client.channel)
+        if not scope["path"].startswith(MANAGEMENT_PATHS):
+            access.ensure_open(db, client.channel)
         flow.visit(db, client.channel)
     return client.channel, client.client_id
 
