@@ -18,9 +18,10 @@ NONCE_HEADER = "X-HPF-Nonce"
 SIGNATURE_HEADER = "X-HPF-Signature"
 MAX_SKEW_S = 300
 NONCE_TTL_S = 2 * MAX_SKEW_S
-NONCE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
-CLIENT_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{2,31}$")
-SIGNATURE = re.compile(r"^[0-9a-f]{64}$")
+NONCE = re.compile(r"^[A-Za-z0-9_-]{16,64}\Z")
+CLIENT_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{2,31}\Z")
+SIGNATURE = re.compile(r"^[0-9a-f]{64}\Z")
+TIMESTAMP = re.compile(r"^[0-9]{1,12}\Z")
 
 
 def string_to_sign(method: str, path_and_query: str, body: bytes, timestamp: str,
@@ -46,7 +47,8 @@ def matches(secret: str, signature: str, method: str, path_and_query: str, body:
 
 def fresh(timestamp: str, now_s: float) -> bool:
     """True for a whole-second Unix timestamp within the allowed skew of now."""
-    if not timestamp.isdigit() or len(timestamp) > 12:
+    # ASCII digits only: str.isdigit() also accepts "²", which int() refuses (a 500).
+    if not TIMESTAMP.match(timestamp):
         return False
     return abs(int(timestamp) - now_s) <= MAX_SKEW_S
 

@@ -4,7 +4,7 @@ operator, `ops`, and an approver, `rev2`)."""
 from collections.abc import Iterator
 
 import pytest
-from deposits.conftest import City, _city
+from deposits.conftest import City, _city, cheap_argon2  # noqa: F401 (autouse here too)
 
 
 @pytest.fixture
