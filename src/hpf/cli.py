@@ -78,6 +78,10 @@ def up(members: int = typer.Option(300, help="members of the demo city on first 
         console.print(f"数据库为空，正在生成演示城市（{members}名职工）…")
         demo_seed(members=members, seed=7, years=2)
     settings = get_settings()
+    from hpf.demo.seed import ensure_demo_clients
+
+    if ensure_demo_clients(settings.database_url, settings.var_dir / "demo-credentials.json"):
+        console.print("已为演示城市登记各渠道演示终端 (demo channel clients registered)")
     _print_logins(settings.var_dir / "demo-credentials.json")
     console.print(f"\n平台地址: [bold]http://{settings.host}:{settings.port}[/]  "
                   f"接口文档: http://{settings.host}:{settings.port}/docs\n")
@@ -94,6 +98,9 @@ def _print_logins(path: Path) -> None:
     for login in data.get("logins", []):
         table.add_row(login["role"], login["kind"], login["login_name"], login["password"])
     console.print(table)
+    if data.get("clients"):
+        console.print(f"各渠道演示终端的签名凭据 (channel client credentials): {path}  "
+                      "— 用 `hpf api` 发送签名请求 (signed API requests)")
 
 
 @app.command("api")

@@ -114,6 +114,24 @@ def seed_city(url: str, *, members: int, seed: int, years: int,
             "interest_runs": history["interest_runs"], "credentials": str(path)}
 
 
+def ensure_demo_clients(url: str, path) -> bool:
+    """Give a demo city seeded before channel clients existed its clients (credentials file
+    without them): register them and add them to the file. True when it did."""
+    if not path.exists():
+        return False
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if data.get("clients"):
+        return False
+    from hpf.gateway import clients
+
+    with session_factory(url)() as session, session.begin():
+        if clients.by_client_id(session, "demo-hall") is not None:
+            return False  # registered, secrets unknown here: nothing to write
+        data["clients"] = _channel_clients(session)
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+    return True
+
+
 def _channel_clients(session) -> dict[str, dict]:
     """One registered client per channel, as the channels' own back ends would hold."""
     from hpf.catalog.domain import CHANNELS
