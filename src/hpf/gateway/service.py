@@ -166,8 +166,9 @@ def invoke(
             command = _find_by_key(session, principal, idempotency_key)
             if command is None:
                 raise
-            parsed_hash = canonical(parse_params(handler, params).model_dump(mode="json"))[1]
-            return _replay(command, parsed_hash)
+            outcome = _replay(command, validated.get("hash", params_hash))
+            system_error = False
+            return outcome
     except HpfError as exc:
         system_error = exc.status >= 500
         _record_failure(factory, service, principal, channel,
