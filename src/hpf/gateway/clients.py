@@ -4,15 +4,16 @@ import time
 from collections.abc import Mapping
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from hpf.catalog import access
 from hpf.catalog.access import require_channel
-from hpf.gateway import signing
+from hpf.gateway import flow, signing
 from hpf.gateway.flow import counters
 from hpf.gateway.models import ChannelClient
 from hpf.kit import clock
 from hpf.kit.crypto import field_cipher
-from hpf.kit.errors import Conflict, InvalidInput, NotFound, Unauthorized
+from hpf.kit.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
 
 SECRET_CONTEXT = "gateway_client.secret"
 
@@ -94,4 +95,22 @@ def authenticate(session: Session, headers: Mapping[str, str], method: str,
     # Remembered only once the signature is good, so forged requests cannot fill the store.
     if not counters().once(f"nonce:{client.client_id}:{nonce}", signing.NONCE_TTL_S):
         raise Unauthorized("重复的请求（随机数已使用）", code="REPLAYED_REQUEST")
+    return client
+
+
+def admit_request(factory: sessionmaker[Session], headers: Mapping[str, str], method: str,
+                  path_and_query: str, body: bytes, *, claimed_channel: str | None,
+                  channel_may_be_closed: bool) -> ChannelClient:
+    """Everything a channel's request must pass before routing: a good signature, the channel
+    it claims being the client's own, the channel open (unless the request is one staff need
+    on a closed channel), and the channel's visit thresholds."""
+    with factory() as db, db.begin():
+        client = authenticate(db, headers, method, path_and_query, body)
+        if claimed_channel and claimed_channel != client.channel:
+            raise Forbidden("终端与所报渠道不符", code="CHANNEL_MISMATCH",
+                            channel=claimed_channel[:32], client_channel=client.channel)
+        if not channel_may_be_closed:
+            access.ensure_open(db, client.channel)
+        flow.visit(db, client.channel)
+        db.expunge(client)
     return client

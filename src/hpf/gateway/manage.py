@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from hpf.audit import service as audit
+from hpf.catalog import overview
 from hpf.gateway import registry
 from hpf.gateway.models import Command
 from hpf.gateway.principal import Principal
@@ -55,3 +56,28 @@ def submit(factory: sessionmaker[Session], staff: Principal, code: str,
         raise Conflict("同一对象已有一项变更等待审批", code="IN_FLIGHT_CONFLICT",
                        target=target) from None
     return {**body, "command_id": command.id}
+
+
+def channels_view(factory: sessionmaker[Session]) -> list[dict]:
+    """Every channel's state and settings, for the console."""
+    with factory() as session:
+        return overview.channels(session)
+
+
+def channel_events_view(factory: sessionmaker[Session], channel: str | None) -> list[dict]:
+    """The latest openings and closings, for the console."""
+    with factory() as session:
+        return overview.channel_events(session, channel)
+
+
+def deployments_view(factory: sessionmaker[Session], service_code: str) -> dict:
+    """A service on every channel, for the console."""
+    with factory() as session:
+        return overview.deployments(session, service_code)
+
+
+def changes_view() -> list[dict]:
+    """The management changes, the role each needs and their parameters' schema."""
+    return [{"code": op.code, "name_zh": op.name_zh, "role": op.role,
+             "params": op.handler.params.model_json_schema()}
+            for op in registry.management_changes()]

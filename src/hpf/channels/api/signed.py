@@ -13,9 +13,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hpf.catalog import access
-from hpf.gateway import clients, flow
-from hpf.kit.errors import Forbidden, HpfError, TooLarge
+from hpf.gateway import clients
+from hpf.kit.errors import HpfError, TooLarge
 
 CHANNEL_HEADER = "x-hpf-channel"
 PUBLIC = {("GET", "/api/v1/services")}
@@ -63,16 +62,10 @@ def _verify(scope: Scope, body: bytes) -> tuple[str, str]:
     raw_path = scope.get("raw_path") or scope["path"].encode()
     query = scope.get("query_string") or b""
     path = raw_path.decode("latin-1") + (f"?{query.decode('latin-1')}" if query else "")
-    factory = scope["app"].state.session_factory
-    with factory() as db, db.begin():
-        client = clients.authenticate(db, _Caseless(headers), scope["method"], path, body)
-        claimed = headers.get(CHANNEL_HEADER, "").strip()
-        if claimed and claimed != client.channel:
-            raise Forbidden("终端与所报渠道不符", code="CHANNEL_MISMATCH", channel=claimed[:32],
-                            client_channel=client.channel)
-        if not scope["path"].startswith(MANAGEMENT_PATHS):
-            access.ensure_open(db, client.channel)
-        flow.visit(db, client.channel)
+    client = clients.admit_request(
+        scope["app"].state.session_factory, _Caseless(headers), scope["method"], path, body,
+        claimed_channel=headers.get(CHANNEL_HEADER, "").strip() or None,
+        channel_may_be_closed=scope["path"].startswith(MANAGEMENT_PATHS))
     return client.channel, client.client_id
 
 
