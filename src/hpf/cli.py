@@ -27,6 +27,8 @@ app.add_typer(ledger_app, name="ledger")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(audit_app, name="audit")
 app.add_typer(backup_app, name="backup")
+staff_app = typer.Typer(help="Centre staff accounts", no_args_is_help=True)
+app.add_typer(staff_app, name="staff")
 console = Console()
 
 
@@ -81,10 +83,13 @@ def up(members: int = typer.Option(300, help="members of the demo city on first 
         console.print(f"数据库为空，正在生成演示城市（{members}名职工）…")
         demo_seed(members=members, seed=7, years=2)
     settings = get_settings()
-    from hpf.demo.seed import ensure_demo_clients
+    from hpf.demo.seed import ensure_demo_clients, ensure_demo_staff_totp
 
-    if ensure_demo_clients(settings.database_url, settings.var_dir / "demo-credentials.json"):
+    credentials = settings.var_dir / "demo-credentials.json"
+    if ensure_demo_clients(settings.database_url, credentials):
         console.print("已为演示城市登记各渠道演示终端 (demo channel clients registered)")
+    if ensure_demo_staff_totp(settings.database_url, credentials):
+        console.print("已为演示工作人员绑定动态口令 (demo staff enrolled for TOTP)")
     _print_logins(settings.var_dir / "demo-credentials.json")
     console.print(f"\n平台地址: [bold]http://{settings.host}:{settings.port}[/]  "
                   f"接口文档: http://{settings.host}:{settings.port}/docs\n")
@@ -99,11 +104,50 @@ def _print_logins(path: Path) -> None:
     for col in ("角色", "kind", "login_name", "password"):
         table.add_column(col)
     for login in data.get("logins", []):
-        table.add_row(login["role"], login["kind"], login["login_name"], login["password"])
+        password = login["password"]
+        if login["kind"] == "staff":
+            password += f" + 动态口令: hpf demo totp {login['login_name']}"
+        table.add_row(login["role"], login["kind"], login["login_name"], password)
     console.print(table)
     if data.get("clients"):
         console.print(f"各渠道演示终端的签名凭据 (channel client credentials): {path}  "
                       "— 用 `hpf api` 发送签名请求 (signed API requests)")
+
+
+@demo_app.command("totp")
+def demo_totp(login_name: str) -> None:
+    """Print a demo staff member's current TOTP code (what their authenticator app shows)."""
+    import time
+
+    from hpf.identity import service as identity
+    from hpf.identity import totp
+    from hpf.kit.db import session_factory
+
+    with session_factory()() as session:
+        secret = identity.staff_totp_secret(session, login_name)
+    if secret is None:
+        console.print(f"[red]{login_name} 不是已绑定动态口令的工作人员[/]")
+        raise typer.Exit(1)
+    left = totp.STEP_S - int(time.time()) % totp.STEP_S
+    console.print(f"{totp.code_at(secret, time.time())}  （{left} 秒内有效，每个口令只能用一次）")
+
+
+@staff_app.command("totp")
+def staff_totp(login_name: str) -> None:
+    """(Re-)enrol a staff member for TOTP and print the otpauth:// URI for their app."""
+    from hpf.identity import service as identity
+    from hpf.identity import totp
+    from hpf.kit.db import session_factory
+    from hpf.kit.errors import HpfError
+
+    try:
+        with session_factory()() as session, session.begin():
+            secret = identity.enrol_totp(session, login_name)
+    except HpfError as exc:
+        console.print(f"[red]{exc.code}: {exc.message}[/]")
+        raise typer.Exit(1) from None
+    console.print("请用身份验证器应用扫描或输入 (scan or type into the authenticator app):")
+    console.print(totp.provisioning_uri(secret, login_name), soft_wrap=True)
 
 
 @backup_app.callback(invoke_without_command=True)

@@ -149,13 +149,36 @@ def _staff(session) -> list[dict]:
     from hpf.identity import service as identity
 
     staff = [("admin", "系统管理员", {"admin"}), ("clerk", "柜员小李", {"clerk"}),
-             ("reviewer1", "审核员张", {"reviewer"}), ("reviewer2", "审批员王", {"approver"})]
+             ("reviewer1", "审核员张", {"reviewer"}), ("reviewer2", "审批员王", {"approver"}),
+             ("operator", "渠道运营员赵", {"channel_operator"})]
     out = []
     for login, name, roles in staff:
         identity.create_staff(session, login, name, DEMO_PASSWORD, roles)
         out.append({"role": f"中心工作人员（{name}）", "kind": "staff", "login_name": login,
-                    "password": DEMO_PASSWORD, "note": ",".join(sorted(roles))})
+                    "password": DEMO_PASSWORD, "note": ",".join(sorted(roles)),
+                    "totp_secret": identity.staff_totp_secret(session, login)})
     return out
+
+
+def ensure_demo_staff_totp(url: str, path) -> int:
+    """Enrol the demo staff of a city seeded before staff TOTP (their secrets go into the
+    credentials file); returns how many were enrolled."""
+    if not path.exists():
+        return 0
+    from hpf.identity import service as identity
+
+    data = json.loads(path.read_text(encoding="utf-8"))
+    enrolled = 0
+    with session_factory(url)() as session, session.begin():
+        for login in data.get("logins", []):
+            if login.get("kind") != "staff" or login.get("totp_secret"):
+                continue
+            if identity.staff_totp_secret(session, login["login_name"]) is None:
+                login["totp_secret"] = identity.enrol_totp(session, login["login_name"])
+                enrolled += 1
+    if enrolled:
+        path.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+    return enrolled
 
 
 def _unit_operators(session, employer_ids: list[int]) -> list[dict]:

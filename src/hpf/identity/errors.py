@@ -62,3 +62,28 @@ class AccountDisabled(HpfError):
     status = 403
     code = "ACCOUNT_DISABLED"
     message = "账户已停用，请联系公积金中心"
+
+
+class TotpRequired(Unauthorized):
+    keep_writes = True
+    code = "TOTP_REQUIRED"
+    message = "工作人员登录须输入动态口令"
+
+
+class BadTotp(Unauthorized):
+    keep_writes = True
+    code = "BAD_TOTP"
+    message = "动态口令错误"
+
+
+class TotpReused(Unauthorized):
+    keep_writes = True
+    code = "TOTP_REUSED"
+    message = "该动态口令已使用过，请等待下一个口令"
+
+
+class TotpNotEnrolled(HpfError):
+    keep_writes = True
+    status = 403
+    code = "TOTP_NOT_ENROLLED"
+    message = "尚未绑定动态口令，请联系系统管理员"

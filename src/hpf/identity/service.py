@@ -15,20 +15,25 @@ from hpf.audit import service as audit
 from hpf.catalog import params
 from hpf.config import get_settings
 from hpf.gateway.principal import Principal
-from hpf.identity import domain, passwords, repository
+from hpf.identity import domain, passwords, repository, totp
 from hpf.identity.domain import ROLES
 from hpf.identity.errors import (
     AccountDisabled,
     AccountLocked,
     AlreadyRegistered,
     BadCredentials,
+    BadTotp,
     NotAMember,
     OtpExpired,
     OtpInvalid,
     TooFrequent,
+    TotpNotEnrolled,
+    TotpRequired,
+    TotpReused,
 )
 from hpf.identity.models import KINDS, AuthSession, LoginEvent, OtpCode, UserAccount
 from hpf.kit import clock
+from hpf.kit.crypto import field_cipher
 from hpf.kit.errors import Conflict, HpfError, InvalidInput, NotFound
 from hpf.kit.ids import mask_id_number, mask_phone, normalize_id_number, normalize_phone
 from hpf.notices.service import send_sms
@@ -44,6 +49,7 @@ PURPOSE_REGISTER = "register"
 SEEN_WRITE_INTERVAL_S = 30
 MAX_TOKEN_LENGTH = 128
 OTP_DIGITS = 6
+TOTP_CONTEXT = "idn_user_account.totp_secret"
 
 
 def _utc(value: datetime) -> datetime:
@@ -267,8 +273,9 @@ def follow_member_identity(session: Session, member_id: int, id_number: str, nam
 
 
 def create_staff(session: Session, login_name: str, display_name: str, password: str,
-                 roles: set[str] | frozenset[str]) -> UserAccount:
-    """A centre staff account with its roles (see ROLES)."""
+                 roles: set[str] | frozenset[str], totp_secret: str | None = None) -> UserAccount:
+    """A centre staff account with its roles (see ROLES), enrolled for TOTP (a new secret
+    unless one is given; read it once with `staff_totp_secret` to set up the authenticator)."""
     roles = set(roles)
     unknown = sorted(roles - set(ROLES))
     if unknown:
@@ -283,10 +290,49 @@ def create_staff(session: Session, login_name: str, display_name: str, password:
         kind="staff", login_name=login_name, display_name=display_name,
         password_hash=passwords.hash_password(password), roles=domain.format_roles(roles),
         status="active", failed_count=0, created_at=now, password_changed_at=now,
+        totp_secret_enc=field_cipher().encrypt(totp_secret or totp.new_secret(), TOTP_CONTEXT),
     )
     session.add(user)
     session.flush()
     return user
+
+
+def enrol_totp(session: Session, login_name: str) -> str:
+    """Give a staff member a new TOTP secret (the old one stops working); returns it."""
+    user = repository.user_by_login(session, "staff", login_name.strip(), for_update=True)
+    if user is None:
+        raise InvalidInput("没有这名工作人员", code="UNKNOWN_STAFF")
+    secret = totp.new_secret()
+    user.totp_secret_enc = field_cipher().encrypt(secret, TOTP_CONTEXT)
+    user.totp_last_step = None
+    session.flush()
+    return secret
+
+
+def staff_totp_secret(session: Session, login_name: str) -> str | None:
+    """A staff member's TOTP secret in the clear (enrolment, the demo), or None."""
+    user = repository.user_by_login(session, "staff", login_name.strip())
+    if user is None or user.totp_secret_enc is None:
+        return None
+    return field_cipher().decrypt(user.totp_secret_enc, TOTP_CONTEXT)
+
+
+def _check_totp(session: Session, user: UserAccount, otp: str | None, now: datetime,
+                refuse) -> None:
+    """Staff's second factor; a wrong code counts towards the lockout like a wrong password."""
+    if user.totp_secret_enc is None:
+        raise refuse(TotpNotEnrolled())
+    if not otp:
+        raise refuse(TotpRequired())
+    secret = field_cipher().decrypt(user.totp_secret_enc, TOTP_CONTEXT)
+    verdict, step = totp.check(secret, otp, now.timestamp(), user.totp_last_step)
+    if verdict == "reused":
+        raise refuse(TotpReused())
+    if verdict == "wrong":
+        if _count_failure(session, user, now):
+            raise refuse(_locked_error(user, now))
+        raise refuse(BadTotp())
+    user.totp_last_step = step
 
 
 # --- login and sessions ---------------------------------------------------------------------
@@ -337,11 +383,14 @@ def _count_failure(session: Session, user: UserAccount, now: datetime) -> bool:
 
 
 def login(session: Session, kind: str, login_name: str, password: str, channel: str,
-          ip: str | None = None, user_agent: str | None = None) -> tuple[str, Principal]:
-    """Check a password login and open a session; returns the raw bearer token once.
+          ip: str | None = None, user_agent: str | None = None,
+          otp: str | None = None) -> tuple[str, Principal]:
+    """Check a password login (staff: and their TOTP code) and open a session; returns the raw
+    bearer token once.
 
     Every attempt is recorded as a LoginEvent. Refusals: BAD_CREDENTIALS (unknown user or wrong
-    password, the same words), ACCOUNT_LOCKED, ACCOUNT_DISABLED; they carry `keep_writes`.
+    password, the same words), ACCOUNT_LOCKED, ACCOUNT_DISABLED, and for staff TOTP_REQUIRED,
+    BAD_TOTP, TOTP_REUSED, TOTP_NOT_ENROLLED; they carry `keep_writes`.
     """
     name = _normalize_login_name(kind, login_name)
     now = clock.now()
@@ -372,6 +421,8 @@ def login(session: Session, kind: str, login_name: str, password: str, channel: 
         raise refuse(BadCredentials())
     if user.status == "disabled":
         raise refuse(AccountDisabled())
+    if kind == "staff":
+        _check_totp(session, user, otp, now, refuse)
 
     user.failed_count = 0
     user.first_failed_at = None

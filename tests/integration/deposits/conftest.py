@@ -21,7 +21,7 @@ from hpf.kit.ids import id_birth_date, id_check_digit, uscc_check_char
 from hpf.ledger import service as ledger
 from hpf.ledger.verify import verify
 from hpf.main import create_app
-from support import channels
+from support import channels, staff
 
 PASSWORD = "Passw0rd!x"
 TODAY = date(2026, 3, 16)
@@ -57,8 +57,10 @@ class City:
     _staff: dict = field(default_factory=dict)
 
     def login(self, kind: str, login_name: str, password: str = PASSWORD) -> dict:
-        r = self.client.post("/api/v1/auth/login",
-                             json={"kind": kind, "login_name": login_name, "password": password})
+        body = {"kind": kind, "login_name": login_name, "password": password}
+        if kind == "staff":
+            body["otp"] = staff.totp_code(session_factory(self.url), login_name)
+        r = self.client.post("/api/v1/auth/login", json=body)
         assert r.status_code == 200, r.text
         self.client.cookies.clear()
         return {"Authorization": f"Bearer {r.json()['token']}"}

@@ -10,7 +10,8 @@ from hpf.catalog.models import ChannelEvent, ChannelSetting, Deployment
 from hpf.gateway.models import Command
 from hpf.identity import service as identity
 from hpf.kit import clock
-from hpf.kit.db import transaction
+from hpf.kit.db import session_factory, transaction
+from support import staff
 
 LOCAL = clock.LOCAL_TZ
 
@@ -230,12 +231,13 @@ def test_a_closed_channel_refuses_every_request_but_management(city):
                         headers={**unit, "X-HPF-Channel": "kiosk"})
     _refused(r, 403, "CHANNEL_CLOSED")
     # Staff signing in on the closed channel can still reopen it.
-    staff = city.client.post("/api/v1/auth/login", headers={"X-HPF-Channel": "kiosk"},
-                             json={"kind": "staff", "login_name": "ops",
-                                   "password": PASSWORD}).json()["token"]
+    token = city.client.post("/api/v1/auth/login", headers={"X-HPF-Channel": "kiosk"},
+                             json={"kind": "staff", "login_name": "ops", "password": PASSWORD,
+                                   "otp": staff.totp_code(session_factory(city.url), "ops")}
+                             ).json()["token"]
     r = city.client.post("/api/v1/mgmt/changes/mgmt.channel_state",
                          json={"channel": "kiosk", "open": True, "reason": "恢复"},
-                         headers={"Authorization": f"Bearer {staff}", "X-HPF-Channel": "kiosk"})
+                         headers={"Authorization": f"Bearer {token}", "X-HPF-Channel": "kiosk"})
     assert r.status_code == 202, r.text
     assert city.decide(r.json()["command_id"], "rev2").json()["status"] == "succeeded"
     assert city.call("q.unit_info", {}, unit, channel="kiosk").status_code == 200

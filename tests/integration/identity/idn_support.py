@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hpf.kit.ids import id_check_digit, upgrade_id15
 from hpf.notices.models import OutboxMessage
+from support import staff
 
 ID15 = "530123990724232"
 ID18 = upgrade_id15(ID15)
@@ -43,5 +44,7 @@ def register_member(client: TestClient, factory: sessionmaker[Session],
 
 
 def login(client: TestClient, kind: str, login_name: str, password: str, **headers: str):
-    return client.post("/api/v1/auth/login", headers=headers,
-                       json={"kind": kind, "login_name": login_name, "password": password})
+    body = {"kind": kind, "login_name": login_name, "password": password}
+    if kind == "staff":  # staff sign in with their authenticator's code as well
+        body["otp"] = staff.totp_code(client.app.state.session_factory, login_name)
+    return client.post("/api/v1/auth/login", headers=headers, json=body)

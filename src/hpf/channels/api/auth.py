@@ -44,6 +44,8 @@ class LoginIn(_Body):
     login_name: str = Field(min_length=1, max_length=64,
                             description="个人用户为身份证号码，单位与工作人员为登录名")
     password: str = Field(min_length=1, max_length=128)
+    otp: str | None = Field(default=None, pattern=r"^[0-9]{6}$",
+                            description="工作人员的动态口令（6位数字）")
 
 
 class SmsCodeOut(BaseModel):
@@ -103,7 +105,7 @@ def login(body: LoginIn, request: Request, response: Response, db: DbSession,
     """Password login; the token comes back in the body and as an HttpOnly cookie."""
     token, principal = identity.login(
         db, body.kind, body.login_name, body.password, channel,
-        ip=client_ip(request), user_agent=request.headers.get("user-agent"),
+        ip=client_ip(request), user_agent=request.headers.get("user-agent"), otp=body.otp,
     )
     lifetime_s = get_settings().session_absolute_timeout_s
     response.set_cookie(SESSION_COOKIE, token, max_age=lifetime_s, path="/", httponly=True,
