@@ -5,16 +5,37 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 from sqlalchemy.orm import Session
 
 from hpf.gateway.principal import Principal
 
 
 class Params(BaseModel):
-    """Base of every service's parameters: unknown fields are refused, strings trimmed."""
+    """Base of every service's parameters: unknown fields are refused, strings trimmed, and no
+    string may hold NUL (PostgreSQL cannot store it; the API refuses it earlier, this covers
+    the pages and jobs that call the gateway in process)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, str_max_length=500)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        if _holds_nul(data):
+            raise ValueError("含有不可见的空字符")
+        return data
+
+
+def _holds_nul(value: Any, depth: int = 0) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if depth > 20:
+        return False
+    if isinstance(value, dict):
+        return any(_holds_nul(k, depth + 1) or _holds_nul(v, depth + 1) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_holds_nul(v, depth + 1) for v in value)
+    return False
 
 
 class NoParams(Params):

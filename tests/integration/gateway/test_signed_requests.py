@@ -334,3 +334,23 @@ def test_service_calls_past_the_tx_threshold_get_429_and_are_not_stored(city, fr
     assert city.call("q.unit_info", {}, unit, channel="hall").status_code == 200
     frozen_counters[0] += 60
     assert city.call("q.unit_info", {}, unit, channel="kiosk").status_code == 200
+
+
+def test_nul_characters_and_out_of_range_ids_are_refused_not_errors(city):
+    """Found by the schema fuzzer: both were 500s (PostgreSQL refuses NUL in text; an id past
+    64 bits overflowed both engines)."""
+    unit = city.login("unit", "unit01")
+    for r in (
+        city.client.post("/api/v1/auth/login", json={"kind": "unit", "login_name": "a\u0000",
+                                                     "password": "x"}),
+        city.call("dep.member_change", {"address": "五华区\u0000"}, unit),
+        city.client.get("/api/v1/approvals", params={"prefix": "\u0000"},
+                        headers=city.staff("rev1")),
+    ):
+        assert r.status_code == 422 and r.json()["code"] == "INVALID_CHARACTERS", r.text
+    r = city.client.post("/api/v1/approvals/9223372036854775808", json={"approve": True},
+                         headers=city.staff("rev2"))
+    assert r.status_code == 422, r.text
+    r = city.client.post("/api/v1/approvals/9223372036854775807", json={"approve": True},
+                         headers=city.staff("rev2"))
+    assert r.status_code == 404 and r.json()["code"] == "NO_APPLICATION", r.text

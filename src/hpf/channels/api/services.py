@@ -1,8 +1,8 @@
 """HTTP channel of the gateway: the catalogue and POST /api/v1/services/{code}."""
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Header, Request
+from fastapi import APIRouter, Body, Depends, Header, Path, Request
 from fastapi.responses import JSONResponse
 
 from hpf.catalog import domain as catalog
@@ -58,7 +58,8 @@ def approvals(request: Request, principal: Principal = Depends(require_principal
 
 
 @router.post("/approvals/{command_id}", summary="审核（通过或驳回）")
-def decide(request: Request, command_id: int, approve: bool = Body(...),
+def decide(request: Request, command_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+           approve: bool = Body(...),
            reason: str | None = Body(default=None, max_length=300),
            principal: Principal = Depends(require_principal)) -> dict[str, Any]:
     """Approve or reject a pending application with a reason."""
