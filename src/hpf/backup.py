@@ -70,6 +70,17 @@ def _libpq_url(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+def _sqlite_copy(source_path: Path, target_path: Path) -> None:
+    """Copy a SQLite database with its online backup API (consistent while it is in use)."""
+    source = sqlite3.connect(source_path)
+    target = sqlite3.connect(target_path)
+    try:
+        source.backup(target)
+    finally:
+        target.close()
+        source.close()
+
+
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as f:
@@ -98,13 +109,7 @@ def create(url: str, directory: Path) -> Path:
     facts = snapshot_facts(url)
     if engine == "sqlite":
         data = directory / f"hpf-{stamp}.sqlite3"
-        source = sqlite3.connect(_sqlite_path(url))
-        target = sqlite3.connect(data)
-        try:
-            source.backup(target)
-        finally:
-            target.close()
-            source.close()
+        _sqlite_copy(_sqlite_path(url), data)
     else:
         data = directory / f"hpf-{stamp}.dump"
         _run([_pg_tool("pg_dump"), "--format=custom", "--no-owner", "--no-privileges",
@@ -145,13 +150,7 @@ def restore(manifest_path: Path, url: str, *, force: bool = False) -> dict:
         path.parent.mkdir(parents=True, exist_ok=True)
         for suffix in ("-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
-        source = sqlite3.connect(data)
-        target = sqlite3.connect(path)
-        try:
-            source.backup(target)
-        finally:
-            target.close()
-            source.close()
+        _sqlite_copy(data, path)
     else:
         _run([_pg_tool("pg_restore"), "--clean", "--if-exists", "--no-owner",
               "--no-privileges", "--exit-on-error", f"--dbname={_libpq_url(url)}", str(data)])
