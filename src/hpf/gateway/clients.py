@@ -12,7 +12,7 @@ from hpf.gateway import flow, signing
 from hpf.gateway.flow import counters
 from hpf.gateway.models import ChannelClient
 from hpf.kit import clock
-from hpf.kit.crypto import field_cipher
+from hpf.kit.crypto import decrypt_or_refuse, field_cipher
 from hpf.kit.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
 
 SECRET_CONTEXT = "gateway_client.secret"
@@ -89,7 +89,7 @@ def authenticate(session: Session, headers: Mapping[str, str], method: str,
         raise Unauthorized("该渠道终端已停用", code="CLIENT_REVOKED")
     if not signing.fresh(timestamp, time.time()):
         raise Unauthorized("请求时间戳已过期，请校准时间后重试", code="STALE_REQUEST")
-    secret = field_cipher().decrypt(client.secret_enc, SECRET_CONTEXT)
+    secret = decrypt_or_refuse(client.secret_enc, SECRET_CONTEXT)
     if not signing.matches(secret, signature, method, path_and_query, body, timestamp, nonce):
         raise BadSignature()
     # Remembered only once the signature is good, so forged requests cannot fill the store.
@@ -109,8 +109,11 @@ def admit_request(factory: sessionmaker[Session], headers: Mapping[str, str], me
         if claimed_channel and claimed_channel != client.channel:
             raise Forbidden("终端与所报渠道不符", code="CHANNEL_MISMATCH",
                             channel=claimed_channel[:32], client_channel=client.channel)
-        if not channel_may_be_closed:
-            access.ensure_open(db, client.channel)
-        flow.visit(db, client.channel)
+        if channel_may_be_closed:
+            flow.visit(db, client.channel)
+        else:
+            setting = access.ensure_open(db, client.channel)
+            visits = access.flow_of(setting)
+            flow.admit(client.channel, "visit", visits.visits_per_s, visits.visits_per_min)
         db.expunge(client)
     return client
