@@ -33,7 +33,7 @@ from hpf.identity.errors import (
 )
 from hpf.identity.models import KINDS, AuthSession, LoginEvent, OtpCode, UserAccount
 from hpf.kit import clock
-from hpf.kit.crypto import field_cipher
+from hpf.kit.crypto import decrypt_or_refuse, field_cipher
 from hpf.kit.errors import Conflict, HpfError, InvalidInput, NotFound
 from hpf.kit.ids import mask_id_number, mask_phone, normalize_id_number, normalize_phone
 from hpf.notices.service import send_sms
@@ -314,7 +314,7 @@ def staff_totp_secret(session: Session, login_name: str) -> str | None:
     user = repository.user_by_login(session, "staff", login_name.strip())
     if user is None or user.totp_secret_enc is None:
         return None
-    return field_cipher().decrypt(user.totp_secret_enc, TOTP_CONTEXT)
+    return decrypt_or_refuse(user.totp_secret_enc, TOTP_CONTEXT)
 
 
 def _check_totp(session: Session, user: UserAccount, otp: str | None, now: datetime,
@@ -324,7 +324,7 @@ def _check_totp(session: Session, user: UserAccount, otp: str | None, now: datet
         raise refuse(TotpNotEnrolled())
     if not otp:
         raise refuse(TotpRequired())
-    secret = field_cipher().decrypt(user.totp_secret_enc, TOTP_CONTEXT)
+    secret = decrypt_or_refuse(user.totp_secret_enc, TOTP_CONTEXT)
     verdict, step = totp.check(secret, otp, now.timestamp(), user.totp_last_step)
     if verdict == "reused":
         raise refuse(TotpReused())

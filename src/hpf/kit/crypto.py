@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from hpf.config import get_settings
+from hpf.kit.errors import UpstreamUnavailable
 
 VERSION = "v1."
 NONCE_BYTES = 12
@@ -85,3 +86,13 @@ class FieldCipher:
 def field_cipher() -> FieldCipher:
     """The platform's FieldCipher, keyed by the configured secret_key (cached)."""
     return FieldCipher(get_settings().secret_key)
+
+
+def decrypt_or_refuse(token: str, context: str) -> str:
+    """Decrypt a stored secret; a value the current key cannot open (HPF_SECRET_KEY changed
+    or the row damaged) is a clear 503 KEY_MISMATCH, not a stack trace."""
+    try:
+        return field_cipher().decrypt(token, context)
+    except ValueError:
+        raise UpstreamUnavailable("系统密钥配置有误，请联系系统管理员", code="KEY_MISMATCH",
+                                  context=context) from None

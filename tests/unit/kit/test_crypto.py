@@ -153,3 +153,13 @@ def test_field_cipher_uses_the_configured_secret() -> None:
         assert expected.decrypt(cipher.encrypt("x", CONTEXT), CONTEXT) == "x"
     finally:
         field_cipher.cache_clear()
+
+
+def test_a_secret_the_current_key_cannot_open_is_a_clear_refusal():
+    from hpf.kit.crypto import decrypt_or_refuse
+    from hpf.kit.errors import HpfError
+
+    token = FieldCipher("an-older-key-000").encrypt("s3cret", "gateway_client.secret")
+    with pytest.raises(HpfError) as refused:
+        decrypt_or_refuse(token, "gateway_client.secret")
+    assert (refused.value.status, refused.value.code) == (503, "KEY_MISMATCH")
