@@ -107,6 +107,8 @@ def _print_logins(path: Path) -> None:
         password = login["password"]
         if login["kind"] == "staff":
             password += f" + 动态口令: hpf demo totp {login['login_name']}"
+        if login.get("certificate"):
+            password += f" 或数字证书: {Path(login['certificate']['cert']).parent}"
         table.add_row(login["role"], login["kind"], login["login_name"], password)
     console.print(table)
     if data.get("clients"):
@@ -354,6 +356,102 @@ def outbox_list(recipient: str | None = None, limit: int = 20) -> None:
         for m in latest(session, recipient, limit):
             console.print(f"{m.id} {m.created_at:%Y-%m-%d %H:%M} {m.channel} {m.recipient} "
                           f"{m.content}")
+
+
+cert_app = typer.Typer(help="Operator digital certificates (数字证书) from the centre's CA",
+                       no_args_is_help=True)
+app.add_typer(cert_app, name="cert")
+
+
+def _cert_refused(exc) -> None:
+    console.print(f"[red]{exc.code}: {exc.message}[/]")
+    raise typer.Exit(1) from None
+
+
+@cert_app.command("issue")
+def cert_issue(login_name: str,
+               kind: str = typer.Option("unit", help="unit or developer"),
+               out: Path | None = typer.Option(None, help="directory for key.pem and cert.pem "
+                                                         "(default: var/certs/KIND-LOGIN)"),
+               days: int = typer.Option(365, help="days of validity")) -> None:
+    """Issue a certificate with a new key pair; writes key.pem (owner-only) and cert.pem."""
+    from hpf.gateway.principal import SYSTEM
+    from hpf.identity import certificates
+    from hpf.kit.db import session_factory
+    from hpf.kit.errors import HpfError
+
+    try:
+        with session_factory()() as session, session.begin():
+            issued = certificates.issue_certificate(session, SYSTEM, kind, login_name,
+                                                    valid_days=days)
+            serial = issued.record.serial
+    except HpfError as exc:
+        _cert_refused(exc)
+    directory = out or get_settings().var_dir / "certs" / f"{kind}-{login_name}"
+    paths = certificates.write_key_and_cert(directory, issued.private_key_pem,
+                                            issued.certificate_pem)
+    console.print(f"已签发证书 (issued) serial {serial}")
+    for path in paths:
+        console.print(f"  {path}")
+
+
+@cert_app.command("revoke")
+def cert_revoke(serial: str, reason: str = typer.Option(..., help="why (recorded)")) -> None:
+    """Revoke a certificate; the operator's open sessions end with it."""
+    from hpf.gateway.principal import SYSTEM
+    from hpf.identity import certificates
+    from hpf.kit.db import session_factory
+    from hpf.kit.errors import HpfError
+
+    try:
+        with session_factory()() as session, session.begin():
+            record = certificates.revoke(session, SYSTEM, serial, reason)
+            serial = record.serial
+    except HpfError as exc:
+        _cert_refused(exc)
+    console.print(f"已注销证书 (revoked) {serial}")
+
+
+@cert_app.command("sign")
+def cert_sign(challenge: str = typer.Argument(..., help="the challenge (base64) as received"),
+              key: Path = typer.Option(..., help="the operator's key.pem")) -> None:
+    """Print the base64 signature of a login challenge (what an operator's client sends)."""
+    import base64
+    import binascii
+
+    from hpf.identity import ca
+
+    try:
+        data = base64.b64decode(challenge, validate=True)
+        private_key = ca.load_key(key.read_text(encoding="ascii"))
+    except (binascii.Error, ValueError, OSError) as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from None
+    print(base64.b64encode(ca.sign(private_key, data)).decode("ascii"))
+
+
+@cert_app.command("list")
+def cert_list(login_name: str | None = typer.Option(None, "--login"),
+              status: str | None = typer.Option(None, help="active or revoked"),
+              limit: int = 50) -> None:
+    """Issued certificates, newest first."""
+    from hpf.identity import certificates
+    from hpf.kit.db import session_factory
+    from hpf.kit.errors import HpfError
+
+    try:
+        with session_factory()() as session:
+            views = certificates.list_certificates(session, login_name=login_name,
+                                                   status=status, limit=limit)
+    except HpfError as exc:
+        _cert_refused(exc)
+    table = Table(title="操作员数字证书 (operator certificates)")
+    for col in ("serial", "kind", "login_name", "status", "not_after", "reason"):
+        table.add_column(col)
+    for v in views:
+        table.add_row(v.serial, v.kind, v.login_name, v.status, f"{v.not_after:%Y-%m-%d}",
+                      v.reason or "")
+    console.print(table)
 
 
 def main() -> None:

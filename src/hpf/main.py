@@ -67,6 +67,9 @@ def create_app(database_url: str | None = None) -> FastAPI:
     from hpf.channels.api import auth, exports, management, services
 
     app.include_router(auth.router)
+    from hpf.channels.api import certificates
+
+    app.include_router(certificates.router)
     app.include_router(services.public_router)
     app.include_router(services.router)
     app.include_router(exports.router)

@@ -42,6 +42,8 @@ DEFAULTS: dict[str, tuple[str, list[tuple[date, Any]]]] = {
     "auth.max_failures": ("连续登录失败锁定次数", [(date(2000, 1, 1), 5)]),
     "auth.failure_window_s": ("登录失败计数时间窗（秒）", [(date(2000, 1, 1), 900)]),
     "auth.lockout_s": ("登录失败锁定时长（秒）", [(date(2000, 1, 1), 900)]),
+    "identity.operator_certificate_required": ("单位与开发企业经办人须使用数字证书登录（true/false）",
+                                               [(date(2000, 1, 1), False)]),
 }
 
 

@@ -104,6 +104,8 @@ def seed_city(url: str, *, members: int, seed: int, years: int,
     with factory() as session, session.begin():
         logins += _member_logins(session, member_rows[:3])
         _events(session, rng, employer_ids)
+        if url == get_settings().database_url:  # key files only for the city on disk
+            _demo_certificate(session, logins, get_settings().var_dir / "demo-certs")
     path = get_settings().var_dir / "demo-credentials.json"
     if url == get_settings().database_url:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -194,6 +196,22 @@ def _unit_operators(session, employer_ids: list[int]) -> list[dict]:
                     "login_name": login, "password": DEMO_PASSWORD,
                     "note": f"单位账号 {employer.unit_no}"})
     return out
+
+
+def _demo_certificate(session, logins: list[dict], directory) -> None:
+    """Issue the first demo unit operator a certificate (数字证书); the key and certificate
+    files go under var/demo-certs and their paths into that login's entry."""
+    from hpf.gateway.principal import SYSTEM
+    from hpf.identity import certificates
+
+    login = next((entry for entry in logins if entry["kind"] == "unit"), None)
+    if login is None:
+        return
+    issued = certificates.issue_certificate(session, SYSTEM, "unit", login["login_name"])
+    key_path, cert_path = certificates.write_key_and_cert(
+        directory / login["login_name"], issued.private_key_pem, issued.certificate_pem)
+    login["certificate"] = {"serial": issued.record.serial, "key": str(key_path),
+                            "cert": str(cert_path)}
 
 
 def _member_logins(session, rows: list[dict]) -> list[dict]:

@@ -87,3 +87,10 @@ class TotpNotEnrolled(HpfError):
     status = 403
     code = "TOTP_NOT_ENROLLED"
     message = "尚未绑定动态口令，请联系系统管理员"
+
+
+class CertificateRequired(HpfError):
+    keep_writes = True
+    status = 403
+    code = "CERTIFICATE_REQUIRED"
+    message = "本中心单位与开发企业经办人须使用数字证书登录"

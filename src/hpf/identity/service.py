@@ -23,6 +23,7 @@ from hpf.identity.errors import (
     AlreadyRegistered,
     BadCredentials,
     BadTotp,
+    CertificateRequired,
     NotAMember,
     OtpExpired,
     OtpInvalid,
@@ -409,6 +410,10 @@ def login(session: Session, kind: str, login_name: str, password: str, channel: 
                      channel=channel, ip=ip, detail={"reason": error.code})
         return error
 
+    # A centre that requires certificates refuses every operator password, known name or not.
+    if kind in ("unit", "developer") and params.get(
+            session, "identity.operator_certificate_required"):
+        raise refuse(CertificateRequired())
     if user is None:
         passwords.burn_verify(password)
         raise refuse(BadCredentials())
@@ -424,11 +429,20 @@ def login(session: Session, kind: str, login_name: str, password: str, channel: 
     if kind == "staff":
         _check_totp(session, user, otp, now, refuse)
 
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash_password(password)
+    return start_session(session, user, channel, now, ip=ip, user_agent=user_agent)
+
+
+def start_session(session: Session, user: UserAccount, channel: str, now: datetime, *,
+                  ip: str | None = None, user_agent: str | None = None,
+                  detail: dict | None = None) -> tuple[str, Principal]:
+    """Open a session for an account that has just proved who it is (password or certificate
+    login): clear its failures, write the login event and the audit record; returns the raw
+    bearer token once. `detail` (e.g. the certificate used) goes into the audit record."""
     user.failed_count = 0
     user.first_failed_at = None
     user.last_login_at = now
-    if passwords.needs_rehash(user.password_hash):
-        user.password_hash = passwords.hash_password(password)
     settings = get_settings()
     raw_token = secrets.token_urlsafe(32)
     absolute = now + timedelta(seconds=settings.session_absolute_timeout_s)
@@ -441,12 +455,13 @@ def login(session: Session, kind: str, login_name: str, password: str, channel: 
     )
     session.add(auth)
     session.add(LoginEvent(
-        user_id=user.id, login_name=name[:64], kind=kind, channel=channel[:16],
+        user_id=user.id, login_name=user.login_name[:64], kind=user.kind, channel=channel[:16],
         outcome="success", reason=None, ip=auth.ip, user_agent=auth.user_agent, created_at=now,
     ))
     session.flush()
-    audit.record(session, "login", "success", actor_kind=kind, actor_id=user.id,
-                 actor_name=_audit_name(kind, name), channel=channel, ip=ip)
+    audit.record(session, "login", "success", actor_kind=user.kind, actor_id=user.id,
+                 actor_name=_audit_name(user.kind, user.login_name), channel=channel, ip=ip,
+                 detail=detail)
     return raw_token, principal_of(user, auth.id)
 
 

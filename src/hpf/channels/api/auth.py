@@ -107,6 +107,13 @@ def login(body: LoginIn, request: Request, response: Response, db: DbSession,
         db, body.kind, body.login_name, body.password, channel,
         ip=client_ip(request), user_agent=request.headers.get("user-agent"), otp=body.otp,
     )
+    return session_response(request, response, token, principal)
+
+
+def session_response(request: Request, response: Response, token: str,
+                     principal: Principal) -> LoginOut:
+    """A new session's answer (password or certificate login): the token in the body and as
+    an HttpOnly cookie."""
     lifetime_s = get_settings().session_absolute_timeout_s
     response.set_cookie(SESSION_COOKIE, token, max_age=lifetime_s, path="/", httponly=True,
                         samesite="lax", secure=request.url.scheme == "https")
