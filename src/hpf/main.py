@@ -1,9 +1,12 @@
 """create_app(): the API, the pages, the staff console, behind the gateway."""
 
+from pathlib import Path
+
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hpf.config import get_settings
@@ -88,4 +91,9 @@ def create_app(database_url: str | None = None) -> FastAPI:
     from hpf.channels.web import pages
 
     app.include_router(pages.router)
+
+    from hpf.admin.routes import router as console
+
+    app.include_router(console)
+    app.mount("/static", StaticFiles(directory=Path(__file__).with_name("static")), name="static")
     return app

@@ -1,0 +1,9 @@
+"""The staff console (综合管理系统控制台) under /console: every page's router in one."""
+
+from fastapi import APIRouter
+
+from hpf.admin import approvals, auth, certificates, channels, home, records, services
+
+router = APIRouter()
+for module in (auth, home, channels, services, approvals, records, certificates):
+    router.include_router(module.router)
