@@ -25,7 +25,9 @@ from sqlalchemy import text
 from hpf.catalog import params
 from hpf.deposits import service
 from hpf.deposits.domain import BANKS
+from hpf.deposits.models import Member
 from hpf.kit import clock, db, migrate
+from hpf.kit.sealed import id_number_index, phone_index, seal
 from hpf.ledger import domain as ledger_domain
 from hpf.ledger import service as ledger
 
@@ -34,6 +36,8 @@ YEAR_START, YEAR_END = ledger_domain.interest_year_bounds(YEAR)
 FIRST_MONTH = 202507
 PAID_THROUGH = 202604
 CHUNK_ROWS = 50_000
+ID_CONTEXT = Member.__table__.c.id_number_enc.type.context
+PHONE_CONTEXT = Member.__table__.c.phone_enc.type.context
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂华玉萍红玲芬燕彬斌辉鹏宇浩凯健俊帆帅旭宁琳晨"
@@ -41,8 +45,9 @@ GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚�
 ACCOUNT_COLUMNS = ("id", "subject_code", "owner_kind", "owner_id", "name", "balance_fen",
                    "reserved_fen", "accrual_year", "accrual_fen_days", "year_open_balance_fen",
                    "last_interest_fen", "opened_on")
-MEMBER_COLUMNS = ("id", "member_no", "name", "id_type", "id_number", "gender", "birth_date",
-                  "retire_group", "phone", "employer_id", "status", "base_fen",
+MEMBER_COLUMNS = ("id", "member_no", "name", "id_type", "id_number_enc", "id_number_bidx",
+                  "gender", "birth_date", "retire_group", "phone_enc", "phone_bidx",
+                  "employer_id", "status", "base_fen",
                   "unit_ratio_bps", "member_ratio_bps", "base_year", "account_id", "opened_on",
                   "first_month", "retired")
 
@@ -139,10 +144,14 @@ def _load_members(url: str, rng: random.Random, count: int, employers: dict[int,
                 accounts.append((
                     account_id, ledger_domain.MEMBER_DEPOSITS, "member", member_id,
                     f"公积金-{name}", balance, 0, YEAR, balance * days, balance, 0, opened))
+                # Personal data is sealed here, per row, as the platform stores it
+                # (hpf.kit.sealed): ciphertext plus blind index for the ID number and phone.
+                id_number, phone = f"530102{member_id:012d}", f"139{member_id:08d}"
                 members.append((
                     member_id, f"{service.CITY_CODE}{member_id:010d}", name, "01",
-                    f"530102{member_id:012d}", "M" if male else "F", born,
-                    "M60" if male else "F55", f"139{member_id:08d}", eid, "01", base, ratio,
+                    seal(id_number, ID_CONTEXT), id_number_index(id_number),
+                    "M" if male else "F", born, "M60" if male else "F55",
+                    seal(phone, PHONE_CONTEXT), phone_index(phone), eid, "01", base, ratio,
                     ratio, 2025, account_id, opened, FIRST_MONTH, False))
             if sqlite:
                 _sqlite_load(dbapi, "ledger_account", ACCOUNT_COLUMNS, accounts)

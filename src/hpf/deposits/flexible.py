@@ -150,7 +150,9 @@ def pay_month(session: Session, member: Member, period: int, command_id: int | N
                                          agreement.monthly_fen, remit_list.reference)
     receipt = record_receipt(
         session, bank_code=agreement.bank_code, bank_txn_id=result.bank_txn_id,
-        amount_fen=result.amount_fen, payer_name=member.name, payer_account=agreement.card_no,
+        # The receipt keeps the card masked: the full number lives only sealed on the agreement.
+        amount_fen=result.amount_fen, payer_name=member.name,
+        payer_account=agreement.card_no[:4] + "****" + agreement.card_no[-4:],
         reference=remit_list.reference, arrived_on=result.value_date)
     agreement.paid_through = max(agreement.paid_through or 0, period)
     session.flush()

@@ -7,6 +7,7 @@ from hpf.deposits.access import employer_for, member_for
 from hpf.deposits.models import LIST_STATUSES, M_NORMAL, RemitList
 from hpf.gateway.registry import Ctx
 from hpf.gateway.registry import service as handles
+from hpf.identity import visibility
 from hpf.kit import clock
 from hpf.kit.clock import month_key
 from hpf.kit.errors import Conflict, Forbidden, InvalidInput
@@ -66,7 +67,11 @@ def _unit_change_review(ctx: Ctx, p: schemas.UnitChange) -> int:
 def unit_change(ctx: Ctx, p: schemas.UnitChange) -> dict:
     """Employer information change; key fields pass two approvals first."""
     employer = employer_for(ctx, p.unit_no, lock=True)
-    return service.change_employer(ctx.session, employer, _unit_change_fields(p))
+    result = service.change_employer(ctx.session, employer, _unit_change_fields(p))
+    full = visibility.sees_employer(ctx.principal, employer.id)
+    for part in ("before", "after"):
+        visibility.reveal(result[part], full, keys=("contact_phone",))
+    return result
 
 
 def _unit_close_review(ctx: Ctx, p: schemas.UnitClose) -> int:
@@ -142,8 +147,10 @@ def _member_change_review(ctx: Ctx, p: schemas.MemberChange) -> int:
 @handles("dep.member_change", schemas.MemberChange, review=_member_change_review)
 def member_change(ctx: Ctx, p: schemas.MemberChange) -> dict:
     """Member information change; identity fields only at the counter with approval."""
-    return service.change_member(ctx.session, member_for(ctx, p.member_no, lock=True),
-                                 _member_change_fields(p))
+    member = member_for(ctx, p.member_no, lock=True)
+    result = service.change_member(ctx.session, member, _member_change_fields(p))
+    visibility.member_view(ctx.principal, member.id, result["before"])
+    return result
 
 
 @handles("dep.seal", schemas.Seal)

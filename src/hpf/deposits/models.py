@@ -18,9 +18,10 @@ from sqlalchemy import (
     Text,
     func,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from hpf.kit.db import Base, BigId
+from hpf.kit.sealed import INDEX_CHARS, Sealed, id_number_index, phone_index
 
 # Member account status (个人账户状态)
 M_NORMAL, M_SEALED, M_MERGED, M_TRANSFERRED_OUT, M_WITHDRAWN_CLOSED, M_FROZEN, M_OTHER = (
@@ -50,7 +51,9 @@ class Employer(Base):
     status: Mapped[str] = mapped_column(String(2))
     legal_rep: Mapped[str | None] = mapped_column(String(50))
     contact_name: Mapped[str | None] = mapped_column(String(50))
-    contact_phone: Mapped[str | None] = mapped_column(String(20))
+    # Personal data (a person's mobile), encrypted at rest; nothing looks it up.
+    contact_phone: Mapped[str | None] = mapped_column(
+        "contact_phone_enc", Sealed("dep_employer.contact_phone"))
     address: Mapped[str | None] = mapped_column(String(200))
     bank_code: Mapped[str] = mapped_column(String(8))
     # The employer's own account the monthly remittance is debited from (自动代扣), if signed.
@@ -80,12 +83,16 @@ class Member(Base):
     member_no: Mapped[str] = mapped_column(String(20), unique=True)
     name: Mapped[str] = mapped_column(String(50))
     id_type: Mapped[str] = mapped_column(String(2), default="01")
-    id_number: Mapped[str] = mapped_column(String(18), unique=True)
+    # ID number and phone are encrypted at rest (hpf.kit.sealed); found by their blind
+    # indexes, which the validators below keep in step with every assignment.
+    id_number: Mapped[str] = mapped_column("id_number_enc", Sealed("dep_member.id_number"))
+    id_number_bidx: Mapped[str] = mapped_column(String(INDEX_CHARS), unique=True)
     gender: Mapped[str] = mapped_column(String(1))  # M | F
     birth_date: Mapped[date] = mapped_column(Date)
     # Statutory retirement group (domain-rules §7): M60, F55 or F50.
     retire_group: Mapped[str] = mapped_column(String(3))
-    phone: Mapped[str | None] = mapped_column(String(20))
+    phone: Mapped[str | None] = mapped_column("phone_enc", Sealed("dep_member.phone"))
+    phone_bidx: Mapped[str | None] = mapped_column(String(INDEX_CHARS))
     address: Mapped[str | None] = mapped_column(String(200))
     marital_status: Mapped[str | None] = mapped_column(String(2))
     employer_id: Mapped[int] = mapped_column(ForeignKey("dep_employer.id"))
@@ -104,8 +111,19 @@ class Member(Base):
 
     __table_args__ = (
         Index("ix_dep_member_employer", "employer_id", "status"),
+        Index("ix_dep_member_phone_bidx", "phone_bidx"),
         CheckConstraint("base_fen >= 0", name="base_nonneg"),
     )
+
+    @validates("id_number")
+    def _index_id_number(self, _key: str, value: str) -> str:
+        self.id_number_bidx = id_number_index(value)
+        return value
+
+    @validates("phone")
+    def _index_phone(self, _key: str, value: str | None) -> str | None:
+        self.phone_bidx = phone_index(value) if value else None
+        return value
 
 
 class RemitList(Base):
@@ -231,7 +249,8 @@ class FlexibleAgreement(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("dep_member.id"))
     bank_code: Mapped[str] = mapped_column(String(8))
-    card_no: Mapped[str] = mapped_column(String(19))
+    # The depositor's own bank card: encrypted at rest, shown as 6222****1234.
+    card_no: Mapped[str] = mapped_column("card_no_enc", Sealed("dep_flexible_agreement.card_no"))
     base_fen: Mapped[int] = mapped_column(BigInteger)
     ratio_bps: Mapped[int] = mapped_column(Integer)  # both parts together
     monthly_fen: Mapped[int] = mapped_column(BigInteger)

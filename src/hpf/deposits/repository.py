@@ -13,6 +13,7 @@ from hpf.deposits.models import (
 )
 from hpf.kit.errors import NotFound
 from hpf.kit.money import ROUNDING_UNITS_FEN, sql_round_half_up
+from hpf.kit.sealed import id_number_index
 
 
 def employer_by_no(session: Session, unit_no: str, *, lock: bool = False) -> Employer:
@@ -75,8 +76,9 @@ def members_by_nos(session: Session, member_nos: list[str], chunk: int = 1000) -
 
 
 def member_by_id_number(session: Session, id_number: str) -> Member | None:
-    """The member holding an ID number, if any."""
-    return session.scalars(select(Member).where(Member.id_number == id_number)).first()
+    """The member holding an ID number, if any (found by its blind index)."""
+    return session.scalars(
+        select(Member).where(Member.id_number_bidx == id_number_index(id_number))).first()
 
 
 def count_members(session: Session, employer_id: int, status: str | None = None) -> int:

@@ -2,10 +2,11 @@
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, func
+from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hpf.kit.db import Base, BigId
+from hpf.kit.sealed import SealedText
 
 
 class Command(Base):
@@ -25,11 +26,13 @@ class Command(Base):
     actor_name: Mapped[str | None] = mapped_column(String(64))
     employer_id: Mapped[int | None] = mapped_column(BigInteger)
     member_id: Mapped[int | None] = mapped_column(BigInteger)
-    params_json: Mapped[str] = mapped_column(Text)
+    # Parameters and results carry ID numbers, phones and bank cards: both are stored
+    # encrypted (hpf.kit.sealed) and are never searched in SQL.
+    params_json: Mapped[str] = mapped_column(SealedText("gateway_command.params_json"))
     params_hash: Mapped[str] = mapped_column(String(64))
     idempotency_key: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(12))
-    result_json: Mapped[str | None] = mapped_column(Text)
+    result_json: Mapped[str | None] = mapped_column(SealedText("gateway_command.result_json"))
     error_code: Mapped[str | None] = mapped_column(String(48))
     error_message: Mapped[str | None] = mapped_column(String(300))
     # The application's amount, for per-user daily limits (限额控制).

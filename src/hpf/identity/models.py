@@ -19,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hpf.kit.db import Base, BigId
+from hpf.kit.sealed import INDEX_CHARS, Sealed
 
 KINDS = ("member", "unit", "developer", "staff")
 STATUSES = ("active", "locked", "disabled")
@@ -28,8 +29,9 @@ class UserAccount(Base):
     """One login of a member, an employer's (or developer's) operator, or centre staff.
 
     Members log in with their ID number; operators and staff with a login name. A login name is
-    unique within its kind. A member has at most one account (registration is once for every
-    channel; channel bindings hang off this account in a later issue).
+    unique within its kind. A member's login name is the blind index of the ID number
+    (hpf.kit.sealed.id_number_index), never the number itself. A member has at most one
+    account (registration is once for every channel; channel bindings hang off this account).
     """
 
     __tablename__ = "idn_user_account"
@@ -41,7 +43,7 @@ class UserAccount(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     member_id: Mapped[int | None] = mapped_column(ForeignKey("dep_member.id"))
     employer_id: Mapped[int | None] = mapped_column(ForeignKey("dep_employer.id"))
-    phone: Mapped[str | None] = mapped_column(String(20))
+    phone: Mapped[str | None] = mapped_column("phone_enc", Sealed("idn_user_account.phone"))
     # Comma-separated staff roles; RBAC tables may replace this column later.
     roles: Mapped[str] = mapped_column(String(200), default="")
     status: Mapped[str] = mapped_column(String(10), default="active")
@@ -88,12 +90,12 @@ class AuthSession(Base):
 
 
 class OtpCode(Base):
-    """An SMS one-time code; only its keyed hash is stored."""
+    """An SMS one-time code; only its keyed hash and the phone's blind index are stored."""
 
     __tablename__ = "idn_otp_code"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    phone: Mapped[str] = mapped_column(String(20))
+    phone_bidx: Mapped[str] = mapped_column(String(INDEX_CHARS))
     purpose: Mapped[str] = mapped_column(String(24))
     code_hash: Mapped[str] = mapped_column(String(64))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -102,13 +104,16 @@ class OtpCode(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
-        Index("ix_idn_otp_code_phone", "phone", "purpose", "id"),
-        Index("ix_idn_otp_code_recent", "phone", "created_at"),
+        Index("ix_idn_otp_code_phone", "phone_bidx", "purpose", "id"),
+        Index("ix_idn_otp_code_recent", "phone_bidx", "created_at"),
     )
 
 
 class LoginEvent(Base):
-    """One login attempt, successful or not (登录日志, q.login_log)."""
+    """One login attempt, successful or not (登录日志, q.login_log).
+
+    For members `login_name` holds the blind index of the ID number typed, as on the account.
+    """
 
     __tablename__ = "idn_login_event"
 

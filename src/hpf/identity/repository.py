@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from hpf.deposits.models import Employer, Member
 from hpf.identity.models import AuthSession, LoginEvent, OtpCode, UserAccount
+from hpf.kit.sealed import id_number_index, phone_index
 
 
 def member_by_id_number(session: Session, id_number: str) -> Member | None:
@@ -14,7 +15,8 @@ def member_by_id_number(session: Session, id_number: str) -> Member | None:
 
     Read here, not through the deposits service, only because that service has no lookup yet.
     """
-    return session.scalars(select(Member).where(Member.id_number == id_number)).first()
+    return session.scalars(
+        select(Member).where(Member.id_number_bidx == id_number_index(id_number))).first()
 
 
 def employer_exists(session: Session, employer_id: int) -> bool:
@@ -47,7 +49,7 @@ def user_by_member(session: Session, member_id: int) -> UserAccount | None:
 
 def latest_otp(session: Session, phone: str, purpose: str | None = None) -> OtpCode | None:
     """The newest code sent to a phone (for one purpose, or any)."""
-    stmt = select(OtpCode).where(OtpCode.phone == phone)
+    stmt = select(OtpCode).where(OtpCode.phone_bidx == phone_index(phone))
     if purpose is not None:
         stmt = stmt.where(OtpCode.purpose == purpose)
     return session.scalars(stmt.order_by(OtpCode.id.desc()).limit(1)).first()
@@ -57,7 +59,7 @@ def otp_count_since(session: Session, phone: str, since: datetime) -> int:
     """How many codes a phone was sent from a moment on."""
     return session.scalar(
         select(func.count()).select_from(OtpCode)
-        .where(OtpCode.phone == phone, OtpCode.created_at > since)
+        .where(OtpCode.phone_bidx == phone_index(phone), OtpCode.created_at > since)
     ) or 0
 
 

@@ -59,9 +59,12 @@ class FieldCipher:
         sealed = self._aead.encrypt(nonce, plaintext.encode("utf-8"), context.encode("utf-8"))
         return VERSION + base64.urlsafe_b64encode(nonce + sealed).rstrip(b"=").decode("ascii")
 
-    def decrypt(self, token: str, context: str) -> str:
-        """Decrypt a token made by `encrypt` for the same context; ValueError otherwise."""
-        if not isinstance(token, str) or not token.startswith(VERSION) or len(token) > MAX_TOKEN_CHARS:
+    def decrypt(self, token: str, context: str, max_chars: int = MAX_TOKEN_CHARS) -> str:
+        """Decrypt a token made by `encrypt` for the same context; ValueError otherwise.
+
+        `max_chars` bounds the token; only columns meant for documents (a stored call's
+        parameters and result) raise it."""
+        if not isinstance(token, str) or not token.startswith(VERSION) or len(token) > max_chars:
             raise ValueError("undecryptable")
         body = token[len(VERSION):]
         if not TOKEN_BODY.fullmatch(body):
@@ -88,11 +91,11 @@ def field_cipher() -> FieldCipher:
     return FieldCipher(get_settings().secret_key)
 
 
-def decrypt_or_refuse(token: str, context: str) -> str:
+def decrypt_or_refuse(token: str, context: str, max_chars: int = MAX_TOKEN_CHARS) -> str:
     """Decrypt a stored secret; a value the current key cannot open (HPF_SECRET_KEY changed
     or the row damaged) is a clear 503 KEY_MISMATCH, not a stack trace."""
     try:
-        return field_cipher().decrypt(token, context)
+        return field_cipher().decrypt(token, context, max_chars)
     except ValueError:
         raise UpstreamUnavailable("系统密钥配置有误，请联系系统管理员", code="KEY_MISMATCH",
                                   context=context) from None

@@ -3,6 +3,7 @@
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hpf.kit.sealed import recipient_index
 from hpf.notices.models import OutboxMessage
 
 SMS_SIGNATURE = "【住房公积金】"
@@ -21,5 +22,5 @@ def latest(session: Session, recipient: str | None = None, limit: int = 50) -> l
     """The most recent messages, optionally for one recipient."""
     stmt = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
     if recipient:
-        stmt = stmt.where(OutboxMessage.recipient == recipient)
+        stmt = stmt.where(OutboxMessage.recipient_bidx == recipient_index(recipient))
     return list(session.scalars(stmt))

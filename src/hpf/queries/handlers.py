@@ -12,8 +12,14 @@ from hpf.deposits.models import MEMBER_STATUS_ZH
 from hpf.gateway.models import Command
 from hpf.gateway.registry import Ctx, Params
 from hpf.gateway.registry import service as handles
+from hpf.identity.visibility import (
+    document_view,
+    employer_view,
+    masked,
+    member_view,
+    sees_member,
+)
 from hpf.kit import clock
-from hpf.kit.ids import mask_id_number, mask_phone
 from hpf.ledger import domain as ledger_domain
 from hpf.ledger.models import LedgerAccount
 from hpf.queries import repository
@@ -54,19 +60,12 @@ class UnitPaged(UnitQuery):
     page_size: PageSize = 50
 
 
-def _masked(ctx: Ctx, summary: dict) -> dict:
-    """Members see their own data in full; others see masked identity numbers and phones."""
-    if ctx.principal.kind != "member":
-        summary["id_number"] = mask_id_number(summary["id_number"])
-        if summary.get("phone"):
-            summary["phone"] = mask_phone(summary["phone"])
-    return summary
-
-
 @handles("q.member_account", MemberQuery)
 def member_account(ctx: Ctx, p: MemberQuery) -> dict:
-    """Member account summary."""
-    return _masked(ctx, deposits.member_summary(ctx.session, member_for(ctx, p.member_no)))
+    """Member account summary; ID number and phone in full only for the member and the staff
+    who need them (hpf.identity.visibility)."""
+    member = member_for(ctx, p.member_no)
+    return member_view(ctx.principal, member.id, deposits.member_summary(ctx.session, member))
 
 
 @handles("q.member_details", MemberDetails)
@@ -108,8 +107,10 @@ def member_deposits(ctx: Ctx, p: MemberDeposits) -> dict:
 
 @handles("q.unit_info", UnitQuery)
 def unit_info(ctx: Ctx, p: UnitQuery) -> dict:
-    """Employer summary, with arrears."""
-    return deposits.employer_summary(ctx.session, employer_for(ctx, p.unit_no))
+    """Employer summary, with arrears; the contact phone masked for outsiders."""
+    employer = employer_for(ctx, p.unit_no)
+    return employer_view(ctx.principal, employer.id,
+                         deposits.employer_summary(ctx.session, employer))
 
 
 @handles("q.unit_members", UnitMembers)
@@ -118,8 +119,12 @@ def unit_members(ctx: Ctx, p: UnitMembers) -> dict:
     employer = employer_for(ctx, p.unit_no)
     offset, limit = (0, EXPORT_LIMIT) if p.export else ((p.page - 1) * p.page_size, p.page_size)
     rows = repository.roster(ctx.session, employer.id, p.status, offset, limit)
+
+    def id_number(m) -> str:  # noqa: ANN001
+        return m.id_number if sees_member(ctx.principal, m.id) else masked("id_number",
+                                                                           m.id_number)
     return {"unit_no": employer.unit_no, "page": p.page, "items": [
-        {"member_no": m.member_no, "name": m.name, "id_number": mask_id_number(m.id_number),
+        {"member_no": m.member_no, "name": m.name, "id_number": id_number(m),
          "status": m.status, "status_zh": MEMBER_STATUS_ZH[m.status], "base_fen": m.base_fen,
          "unit_ratio_bps": m.unit_ratio_bps, "member_ratio_bps": m.member_ratio_bps,
          "balance_fen": balance, "opened_on": m.opened_on}
@@ -153,5 +158,7 @@ def unit_business(ctx: Ctx, p: UnitPaged) -> dict:
     return {"unit_no": employer.unit_no, "page": p.page, "items": [
         {"application_no": f"YW{c.id:012d}", "service": c.service_code, "channel": c.channel,
          "status": c.status, "created_at": c.created_at, "error": c.error_message,
-         "result": json.loads(c.result_json).get("result") if c.result_json else None}
+         # Results were stored as their caller saw them (a clerk sees ID numbers in full).
+         "result": document_view(ctx.principal, json.loads(c.result_json).get("result"))
+         if c.result_json else None}
         for c in rows]}

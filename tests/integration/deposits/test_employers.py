@@ -8,6 +8,7 @@ from hpf.deposits.models import Employer
 from hpf.gateway.models import Approval, Command
 from hpf.identity.models import UserAccount
 from hpf.kit.db import transaction
+from hpf.kit.sealed import recipient_index
 from hpf.notices.models import OutboxMessage
 
 from .conftest import CARD, make_uscc
@@ -52,7 +53,8 @@ def test_unit_register_on_the_portal_needs_one_approval_and_texts_a_password(cit
         assert employer.suspense_account_id is not None
         operator = s.scalars(select(UserAccount).where(UserAccount.login_name == "dianchi01")).one()
         assert (operator.kind, operator.employer_id) == ("unit", employer.id)
-        sms = s.scalars(select(OutboxMessage).where(OutboxMessage.recipient == "13811112222")).one()
+        sms = s.scalars(select(OutboxMessage).where(
+            OutboxMessage.recipient_bidx == recipient_index("13811112222"))).one()
         assert sms.template == "unit.initial_password"
         password = re.search(r"初始密码(\S+?)，", sms.content).group(1)
         # The registration is filed under the new employer once it exists.

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from hpf.kit.ids import id_check_digit, upgrade_id15
+from hpf.kit.sealed import recipient_index
 from hpf.notices.models import OutboxMessage
 from support import staff
 
@@ -25,7 +26,7 @@ def latest_code(factory: sessionmaker[Session], phone: str = PHONE) -> str:
     """The code in the newest SMS to a phone, as the member would read it."""
     with factory() as session:
         message = session.scalars(
-            select(OutboxMessage).where(OutboxMessage.recipient == phone)
+            select(OutboxMessage).where(OutboxMessage.recipient_bidx == recipient_index(phone))
             .order_by(OutboxMessage.id.desc())
         ).first()
     assert message is not None

@@ -11,14 +11,17 @@ from hpf.identity import service
 from hpf.identity.models import AuthSession, LoginEvent, UserAccount
 from hpf.kit import clock
 from hpf.kit.errors import HpfError
+from hpf.kit.sealed import id_number_index
 
 ME = "/api/v1/auth/me"
 
 
 def _user(factory, kind: str, login_name: str) -> UserAccount:
+    # A member's account is stored under the ID number's blind index, never the number.
+    key = id_number_index(login_name) if kind == "member" else login_name
     with factory() as session:
         return session.scalars(select(UserAccount).where(
-            UserAccount.kind == kind, UserAccount.login_name == login_name)).one()
+            UserAccount.kind == kind, UserAccount.login_name == key)).one()
 
 
 def _events(factory) -> list[LoginEvent]:
@@ -47,7 +50,7 @@ def test_member_login_by_id_number(client, factory, world, login_name) -> None:
     assert stored.channel == "hall" and stored.user_agent == "pytest-ua"
     event = _events(factory)[-1]
     assert (event.outcome, event.login_name, event.user_id) == (
-        "success", ID18, body["principal"]["user_id"])
+        "success", id_number_index(ID18), body["principal"]["user_id"])
     assert _user(factory, "member", ID18).last_login_at is not None
 
 

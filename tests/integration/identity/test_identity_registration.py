@@ -9,6 +9,7 @@ from hpf.identity.errors import NOT_A_MEMBER_MESSAGE
 from hpf.identity.models import OtpCode, UserAccount
 from hpf.kit import clock
 from hpf.kit.ids import id_check_digit
+from hpf.kit.sealed import id_number_index
 from hpf.notices.models import OutboxMessage
 
 SMS = "/api/v1/auth/register/sms-code"
@@ -41,7 +42,9 @@ def test_happy_path(client, factory, world) -> None:
     with factory() as session:
         user = session.scalars(select(UserAccount)).one()
         otp = session.scalars(select(OtpCode)).one()
-    assert (user.kind, user.login_name, user.member_id) == ("member", ID18, world.member_id)
+    # The account holds the ID number only as its blind index.
+    assert (user.kind, user.login_name, user.member_id) == (
+        "member", id_number_index(ID18), world.member_id)
     assert user.display_name == NAME and user.phone == PHONE
     assert user.password_hash.startswith("$argon2id$") and PASSWORD not in user.password_hash
     assert otp.used_at is not None
