@@ -26,6 +26,7 @@ LABELS = {
     "days": "服务日", "opens": "开始时间", "closes": "结束时间", "enabled": "是否开通",
     "min_fen": "单笔最低限额（元）", "max_fen": "单笔最高限额（元）",
     "daily_max_fen": "当日累计限额（元）", "starts_at": "维护开始时间", "ends_at": "维护结束时间",
+    "key": "参数", "effective_from": "生效日期", "value": "取值",
 }
 # Form field (in yuan) -> parameter (in fen).
 YUAN_FIELDS = {"min_yuan": "min_fen", "max_yuan": "max_fen", "daily_max_yuan": "daily_max_fen"}
