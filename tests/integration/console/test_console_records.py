@@ -104,3 +104,24 @@ def test_login_log(console):
     assert page.status_code == 200 and page.text.count("<td>ops</td>") == 1
     assert auditor.get("/logins", outcome="failure").text.count("<td>ops</td>") == 0
     assert auditor.get("/logins", outcome="maybe").status_code == 422
+
+
+def test_member_accounts_show_a_masked_id_number_and_are_found_by_it(console):
+    city = console.city
+    member_no = city.open_member(city.login("unit", "unit01"), 7, "王小明")
+    city.member_login(member_no)
+    with transaction(console.url) as s:
+        from hpf.deposits.models import Member
+
+        id_number = s.scalars(select(Member.id_number)
+                              .where(Member.member_no == member_no)).one()
+    auditor = console.desk("audit1")
+    masked = id_number[:6] + "********" + id_number[-4:]
+    page = auditor.get("/users", kind="member").text
+    assert masked in page and id_number not in page and "王小明" in page
+    found = auditor.get("/users", q=id_number).text
+    assert masked in found and "unit01" not in found
+    assert "没有符合条件的用户" in auditor.get("/users", q="110101199001011237").text
+    logins = auditor.get("/logins", q=id_number).text
+    table = logins[logins.index('id="logins"'):]  # the search box shows what was typed
+    assert masked in table and id_number not in table
