@@ -16,6 +16,7 @@ from pathlib import Path as FilePath
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
+import structlog
 from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -31,6 +32,8 @@ from hpf.identity.domain import ROLE_NAMES, ROLES
 from hpf.kit import clock
 from hpf.kit.errors import Forbidden, HpfError, InvalidInput
 from hpf.kit.money import format_yuan
+
+log = structlog.get_logger()
 
 COOKIE = "hpf_console"
 LOGIN_COOKIE = "hpf_console_login"
@@ -91,6 +94,10 @@ class ConsoleRoute(APIRoute):
                 response = error_page(request, exc)
             except RequestValidationError:
                 response = error_page(request, InvalidInput("请求参数有误", code="INVALID_INPUT"))
+            except Exception as exc:  # noqa: BLE001 - a page, never a stack trace, for staff
+                log.error("console.unhandled", path=request.url.path, error=repr(exc))
+                response = error_page(request, HpfError("系统繁忙，请稍后再试",
+                                                        code="INTERNAL_ERROR", status=500))
             for name, value in SECURITY_HEADERS.items():
                 response.headers[name] = value
             return response

@@ -198,3 +198,17 @@ def test_forms_are_bounded(console):
                         data={"csrf_token": ops.csrf}, follow_redirects=False)
     assert r.status_code == 422
     assert _commands(console) == 0
+
+
+def test_an_unexpected_fault_is_a_chinese_page_without_a_trace(console, monkeypatch):
+    from hpf.gateway import manage
+
+    ops = console.desk("ops")
+
+    def broken(_factory):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(manage, "channels_view", broken)
+    r = ops.get("/channels")
+    assert r.status_code == 500 and "系统繁忙" in r.text and "secret internals" not in r.text
+    assert r.headers["content-security-policy"].startswith("default-src 'self'")
