@@ -48,10 +48,13 @@ def _private_var_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]
 
 @pytest.fixture(autouse=True)
 def _fresh_counters() -> None:
-    """Flow counters and nonces of one test must not leak into the next (same process)."""
+    """Flow counters, nonces and cached parameters of one test must not leak into the next
+    (same process)."""
+    from hpf.catalog import params
     from hpf.kit.counters import counters_for
 
     counters_for(None).clear()
+    params.clear_cache()
 
 
 def _use_database(url: str) -> Iterator[str]:

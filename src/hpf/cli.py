@@ -253,7 +253,8 @@ def api(method: str = typer.Argument(..., help="GET or POST"),
 @jobs_app.command("run")
 def jobs_run(name: str, on: str = typer.Option(..., "--date", help="YYYY-MM-DD"),
              chunk_size: int | None = None) -> None:
-    """Run a batch job (interest-settlement, remit-debit, flexible-debit, arrears-notice)."""
+    """Run a batch job (interest-settlement, remit-debit, flexible-debit, arrears-notice,
+    balance-notices)."""
     from hpf.kit import clock
     from hpf.kit.db import session_factory
     from hpf.kit.errors import HpfError
@@ -282,13 +283,20 @@ def jobs_run(name: str, on: str = typer.Option(..., "--date", help="YYYY-MM-DD")
 
                 result = run_flexible_debit(factory, clock.month_key(day), show_progress=True)
                 console.print_json(json.dumps(result.as_dict()))
+            elif name == "balance-notices":
+                from hpf.notices.balance import run_balance_notices
+
+                result = run_balance_notices(factory, day, chunk_size=chunk_size,
+                                             show_progress=True)
+                console.print_json(json.dumps(result.as_dict()))
             elif name == "arrears-notice":
                 from hpf.deposits.remittance import notify_arrears
 
                 with factory() as session, session.begin():
                     console.print(f"已发送欠缴通知 {notify_arrears(session)} 条")
             else:
-                console.print(f"[red]未知的作业 {name}[/] (interest-settlement, arrears-notice)")
+                console.print(f"[red]未知的作业 {name}[/] (interest-settlement, remit-debit, "
+                              "flexible-debit, arrears-notice, balance-notices)")
                 raise typer.Exit(2)
     except HpfError as exc:
         console.print(f"[red]{exc.code}: {exc.message}[/]")
@@ -456,6 +464,9 @@ def cert_list(login_name: str | None = typer.Option(None, "--login"),
 
 def main() -> None:
     """Entry point of the `hpf` script."""
+    from hpf.kit.logs import configure_logging
+
+    configure_logging()
     try:
         app()
     except KeyboardInterrupt:

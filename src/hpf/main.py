@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from hpf.config import get_settings
 from hpf.kit.db import session_factory
 from hpf.kit.errors import HpfError
+from hpf.kit.logs import configure_logging
 
 log = structlog.get_logger()
 
@@ -19,6 +20,7 @@ log = structlog.get_logger()
 def create_app(database_url: str | None = None) -> FastAPI:
     """Build the application bound to a database."""
     settings = get_settings()
+    configure_logging()  # personal data masked in every log line (hpf.kit.logs)
     app = FastAPI(title="住房公积金综合服务平台", version="0.1.0",
                   description="Housing Provident Fund comprehensive service platform")
     app.state.session_factory = session_factory(database_url or settings.database_url)
@@ -41,6 +43,12 @@ def create_app(database_url: str | None = None) -> FastAPI:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if request.url.path.startswith("/api/"):
+            # Answers carry personal data: no shared or browser cache may keep them.
+            response.headers.setdefault("Cache-Control", "no-store")
+        if request.url.scheme == "https":
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response
 
     @app.exception_handler(HpfError)
@@ -77,6 +85,9 @@ def create_app(database_url: str | None = None) -> FastAPI:
     app.include_router(services.router)
     app.include_router(exports.router)
     app.include_router(management.router)
+    from hpf.channels.api import security
+
+    app.include_router(security.router)
 
     @app.get("/healthz", include_in_schema=False)
     def health() -> dict:

@@ -7,9 +7,11 @@ from hpf.exchange import models as exchange_models  # noqa: F401
 from hpf.gateway import models as gateway_models  # noqa: F401
 from hpf.identity import cert_models as certificate_models  # noqa: F401
 from hpf.identity import models as identity_models  # noqa: F401
+from hpf.identity import security_models  # noqa: F401
 from hpf.jobs import models as jobs_models  # noqa: F401
 from hpf.kit.db import Base
 from hpf.ledger import models as ledger_models  # noqa: F401
 from hpf.notices import models as notices_models  # noqa: F401
+from hpf.risk import models as risk_models  # noqa: F401
 
 metadata = Base.metadata

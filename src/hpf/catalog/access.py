@@ -101,14 +101,23 @@ def offered(service: catalog.Service, channel: str, deployment: Deployment | Non
     return channel in service.channels or staff_at_counter
 
 
-def ensure_open(session: Session, channel: str) -> ChannelSetting | None:
-    """The channel's setting if it is open (reopening it when its cool-down has passed)."""
+class ReopenDue(Exception):
+    """A read-only check met a channel its rule must reopen now: redo it in a writing
+    transaction (hpf.gateway.clients.admit_request)."""
+
+
+def ensure_open(session: Session, channel: str, *, may_write: bool = True
+                ) -> ChannelSetting | None:
+    """The channel's setting if it is open (reopening it when its cool-down has passed; in a
+    read-only transaction, `may_write=False`, that raises ReopenDue instead)."""
     setting = repository.channel_setting(session, channel)
     if setting is None or setting.is_open:
         return setting
     now = clock.now()
     if setting.closed_by_rule and setting.state_changed_at is not None and \
             _aware(setting.state_changed_at) + timedelta(minutes=setting.cooldown_min) <= now:
+        if not may_write:
+            raise ReopenDue(channel)
         setting = repository.channel_setting(session, channel, lock=True)
         if not setting.is_open:
             set_state(session, setting, True, by_kind="rule", by_id=None, by_name="自动恢复规则",
@@ -120,10 +129,10 @@ def ensure_open(session: Session, channel: str) -> ChannelSetting | None:
 
 
 def check(session: Session, service: catalog.Service, channel: str, *,
-          staff_at_counter: bool = False) -> tuple[Flow, Limits]:
+          staff_at_counter: bool = False, may_write: bool = True) -> tuple[Flow, Limits]:
     """Refuse a call the channel cannot take now; else the channel's flow thresholds and the
-    service's limits there."""
-    setting = ensure_open(session, channel)
+    service's limits there (`may_write`: see ensure_open)."""
+    setting = ensure_open(session, channel, may_write=may_write)
     deployment = repository.deployment(session, service.code, channel)
     channel_name = catalog.CHANNELS[channel]
     if not offered(service, channel, deployment, staff_at_counter=staff_at_counter):

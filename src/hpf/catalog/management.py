@@ -1,4 +1,5 @@
-"""Management changes (管理变更) of channels and service deployments, with two pairs of eyes.
+"""Management changes (管理变更) of channels, service deployments and parameters, with two pairs
+of eyes.
 
 Each change is a stored command (hpf.gateway.manage submits it): one staff member makes it,
 another approves it, and only then do these handlers apply it. Every value is checked when
@@ -6,17 +7,18 @@ the change is submitted, so an approval never meets a value it cannot apply, and
 either applies whole or not at all.
 """
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Literal
 
 from pydantic import Field, model_validator
 
-from hpf.catalog import access, repository
+from hpf.catalog import access, params, repository
 from hpf.catalog import domain as catalog
 from hpf.catalog.hours import DAYS
 from hpf.catalog.models import Deployment, MaintenanceWindow
 from hpf.gateway.registry import Ctx, Params, register_management
 from hpf.kit import clock
+from hpf.kit.errors import Conflict
 
 MAX_FEN = 10**13  # a hundred billion yuan: past any single application
 MAX_RATE = 1_000_000
@@ -123,6 +125,34 @@ class Maintenance(Params):
         return self
 
 
+class ParamChange(Params):
+    """Give a parameter a new value from a date on (参数调整); history stays."""
+
+    key: str = Field(min_length=3, max_length=64)
+    effective_from: date
+    value: bool | int | str
+    reason: str = Field(min_length=2, max_length=200)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "ParamChange":
+        # A value already in force explains past calculations: changes start today or later.
+        if self.effective_from < clock.today():
+            raise ValueError("生效日期不能早于今天")
+        if self.effective_from > clock.today() + timedelta(days=366):
+            raise ValueError("生效日期不能晚于一年以后")
+        self.value = params.check_value(self.key, self.value)
+        return self
+
+
+def _param(ctx: Ctx, p: ParamChange) -> dict:
+    if any(since == p.effective_from for since, _ in params.history(ctx.session, p.key)):
+        raise Conflict("该参数在这一天已有取值，请另选生效日期", code="PARAM_DATE_TAKEN",
+                       key=p.key, effective_from=p.effective_from.isoformat())
+    params.set_value(ctx.session, p.key, p.effective_from, p.value,
+                     created_by=ctx.principal.user_id)
+    return {"key": p.key, "effective_from": p.effective_from.isoformat(), "value": p.value}
+
+
 def _channel_state(ctx: Ctx, p: ChannelState) -> dict:
     setting = access.setting_for_update(ctx.session, p.channel)
     if setting.is_open != p.open:
@@ -171,3 +201,5 @@ register_management("mgmt.deployment", "业务部署与限额设置", "channel_o
                     _deployment, target=lambda p: f"deploy:{p.service}:{p.channel}")
 register_management("mgmt.maintenance", "系统维护计划", "channel_operator", Maintenance,
                     _maintenance, target=lambda p: None)
+register_management("mgmt.param", "参数调整", "admin", ParamChange, _param,
+                    target=lambda p: f"param:{p.key}")

@@ -13,6 +13,7 @@ from hpf.gateway.flow import counters
 from hpf.gateway.models import ChannelClient
 from hpf.kit import clock
 from hpf.kit.crypto import decrypt_or_refuse, field_cipher
+from hpf.kit.db import read_transaction
 from hpf.kit.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
 
 SECRET_CONTEXT = "gateway_client.secret"
@@ -104,7 +105,10 @@ def admit_request(factory: sessionmaker[Session], headers: Mapping[str, str], me
     """Everything a channel's request must pass before routing: a good signature, the channel
     it claims being the client's own, the channel open (unless the request is one staff need
     on a closed channel), and the channel's visit thresholds."""
-    with factory() as db, db.begin():
+    reopen = False
+    # Reads only (a deferred transaction on SQLite): every request passes here, and waiting
+    # behind the writers' lock for a read would queue the whole platform behind them.
+    with read_transaction(factory) as db:
         client = authenticate(db, headers, method, path_and_query, body)
         if claimed_channel and claimed_channel != client.channel:
             raise Forbidden("终端与所报渠道不符", code="CHANNEL_MISMATCH",
@@ -112,8 +116,15 @@ def admit_request(factory: sessionmaker[Session], headers: Mapping[str, str], me
         if channel_may_be_closed:
             flow.visit(db, client.channel)
         else:
-            setting = access.ensure_open(db, client.channel)
-            visits = access.flow_of(setting)
-            flow.admit(client.channel, "visit", visits.visits_per_s, visits.visits_per_min)
+            try:
+                setting = access.ensure_open(db, client.channel, may_write=False)
+            except access.ReopenDue:
+                reopen = True
         db.expunge(client)
+    if reopen:  # rare: the cool-down of an automatic closing has just passed
+        with factory() as db, db.begin():
+            setting = access.ensure_open(db, client.channel)
+    if not channel_may_be_closed:
+        visits = access.flow_of(setting)
+        flow.admit(client.channel, "visit", visits.visits_per_s, visits.visits_per_min)
     return client

@@ -166,6 +166,7 @@ def load_components() -> None:
             return
         import hpf.catalog.management  # noqa: F401
         import hpf.deposits.handlers  # noqa: F401
+        import hpf.identity.handlers  # noqa: F401
         import hpf.queries.handlers  # noqa: F401
 
         _loaded = True

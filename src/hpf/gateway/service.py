@@ -30,7 +30,9 @@ from hpf.gateway import limits as limits_rules
 from hpf.gateway.models import Approval, Command
 from hpf.gateway.principal import Principal
 from hpf.gateway.registry import Ctx
+from hpf.identity import stepup
 from hpf.kit import clock
+from hpf.kit.db import read_transaction
 from hpf.kit.errors import (
     Conflict,
     Forbidden,
@@ -41,6 +43,7 @@ from hpf.kit.errors import (
     TooManyRequests,
     Unauthorized,
 )
+from hpf.risk import service as risk
 
 MAX_PARAMS_BYTES = 64 * 1024
 MAX_KEY_LENGTH = 64
@@ -54,6 +57,18 @@ ACTOR_PRINCIPALS = {
     "staff": {"staff"},
     "system": {"system", "staff"},
     "public": {"member", "unit", "developer", "staff", "system", "anonymous"},
+}
+
+
+# Which staff roles may call the services of a catalogue area (administrators may call all).
+# Business is the counter clerk's; queries are also the reviewers' and the auditor's (what
+# they see is masked by role, hpf.identity.visibility); publishing is the publisher's. A
+# channel operator manages channels and calls no business at all.
+STAFF_ROLES: dict[str, tuple[str, ...]] = {
+    "deposit": ("clerk",), "withdrawal": ("clerk",), "loan": ("clerk",),
+    "developer": ("clerk",), "appointment": ("clerk",), "identity": ("clerk",),
+    "query": ("clerk", "reviewer", "approver", "auditor"),
+    "publish": ("publisher",), "interact": ("clerk", "publisher"),
 }
 
 
@@ -85,6 +100,11 @@ def _authorise(service: catalog.Service, handler: registry.Handler, principal: P
         raise Forbidden(f"当前用户无权办理「{service.name_zh}」", code="ACTOR_NOT_ALLOWED")
     if service.mode == "counter" and principal.kind != "staff":
         raise Forbidden(f"「{service.name_zh}」须到服务网点柜面办理", code="COUNTER_ONLY")
+    if principal.is_staff:
+        roles = STAFF_ROLES.get(service.area, ("admin",))
+        if not any(principal.has_role(r) for r in roles):
+            raise Forbidden(f"您的岗位无权办理「{service.name_zh}」", code="ROLE_REQUIRED",
+                            role=roles[0])
 
 
 def parse_params(handler: registry.Handler, params: dict[str, Any]) -> registry.Params:
@@ -127,8 +147,15 @@ def invoke(
     code: str,
     params: dict[str, Any],
     idempotency_key: str | None = None,
+    *,
+    ip: str | None = None,
+    sms_code: str | None = None,
 ) -> Outcome:
-    """Call a catalogued service for a principal on a channel (see module docstring)."""
+    """Call a catalogued service for a principal on a channel (see module docstring).
+
+    `ip` is the caller's address (risk rules count applications per address); `sms_code` the
+    step-up code a sensitive service needs (hpf.identity.stepup).
+    """
     service = catalog.get(code)
     if service is None:
         raise NotFound("业务不存在", code="UNKNOWN_SERVICE", service=code)
@@ -150,8 +177,10 @@ def invoke(
         idempotency_key = None  # anonymous callers share no key space
     system_error = True
     try:
+        _step_up(factory, service, handler, principal, channel, params, idempotency_key,
+                 sms_code)
         outcome = _run(factory, service, handler, principal, channel, params, idempotency_key,
-                       validated)
+                       validated, ip)
         system_error = False
         return outcome
     except TooManyRequests:
@@ -190,7 +219,83 @@ def _new_command(service: catalog.Service, principal: Principal, channel: str,
     )
 
 
-def _run(factory, service, handler, principal, channel, params, key, validated):
+def _step_up(factory, service: catalog.Service, handler: registry.Handler, principal: Principal,
+             channel: str, params: dict[str, Any], key: str | None, code: str | None) -> None:
+    """Spend the SMS step-up code of a sensitive service in its own transaction, so a wrong
+    guess counts even though the application is then refused (a retry replays instead).
+
+    The checks a caller would meet first (channel, hours, who may apply, parameters) come
+    before it, so nobody is asked for a code for an application that cannot go ahead."""
+    kept: HpfError | None = None
+    with factory() as session, session.begin():
+        if not stepup.needed(session, service, principal):
+            return
+        access.check(session, service, channel)
+        _authorise(service, handler, principal)
+        parse_params(handler, params)
+        if key is not None and _find_by_key(session, principal, key) is not None:
+            return
+        limits_rules.refuse_in_flight(session, limits_rules.own_key(service.code, principal))
+        try:
+            stepup.verify(session, service, principal, code)
+        except HpfError as exc:
+            if not getattr(exc, "keep_writes", False):
+                raise
+            kept = exc
+    if kept is not None:
+        raise kept
+
+
+def _run_query(factory, service, handler, principal, channel, params, key, validated, ip):
+    """A query (catalogue area "query": reads only) in two steps: the checks and the business
+    in a read transaction, then the stored command and its audit record in a short writing
+    one. On SQLite the write lock is held for those few statements instead of the whole
+    call, so queries, most of a platform's traffic, no longer queue behind each other.
+    None when the channel's rule must reopen it first (a write): the caller runs _run."""
+    at_counter = channel == "counter" and principal.kind == "staff"
+    with read_transaction(factory) as session:
+        try:
+            thresholds, limits = access.check(session, service, channel,
+                                              staff_at_counter=at_counter, may_write=False)
+        except access.ReopenDue:
+            return None
+        flow.admit(channel, "tx", thresholds.tx_per_s, thresholds.tx_per_min)
+        _authorise(service, handler, principal)
+        parsed = parse_params(handler, params)
+        params_text, params_hash = canonical(parsed.model_dump(mode="json"))
+        validated.update(text=params_text, hash=params_hash)
+        if key is not None:
+            existing = _find_by_key(session, principal, key)
+            if existing is not None:
+                return _replay(existing, params_hash)
+        limits_rules.check(session, service.code, principal, limits_rules.amount_of(parsed),
+                           limits)
+        ctx = Ctx(session, principal, channel, None)
+        result = handler.execute(ctx, parsed)
+    with factory() as session, session.begin():
+        command = _new_command(service, principal, channel, params_text, params_hash, key,
+                               "succeeded")
+        command.decided_at = clock.now()
+        command.employer_id = ctx.employer_id or command.employer_id
+        command.member_id = ctx.member_id or command.member_id
+        session.add(command)
+        session.flush()
+        risk.assess_application(session, principal, service.code, False, channel, command.id,
+                                command.member_id, ip)
+        body = {"status": "succeeded", "application_no": application_no(command),
+                "result": result}
+        command.result_json = json.dumps(body, ensure_ascii=False, default=str)
+        session.flush()
+        _audit_call(session, command, principal)
+        return Outcome(200, json.loads(command.result_json), command.id)
+
+
+def _run(factory, service, handler, principal, channel, params, key, validated, ip=None):
+    if service.area == "query" and handler.review is None:
+        outcome = _run_query(factory, service, handler, principal, channel, params, key,
+                             validated, ip)
+        if outcome is not None:
+            return outcome
     with factory() as session, session.begin():
         at_counter = channel == "counter" and principal.kind == "staff"
         thresholds, limits = access.check(session, service, channel, staff_at_counter=at_counter)
@@ -215,6 +320,10 @@ def _run(factory, service, handler, principal, channel, params, key, validated):
         session.flush()
         ctx = Ctx(session, principal, channel, command.id)
         levels = handler.review(ctx, parsed) if handler.review else 0
+        holds = risk.assess_application(session, principal, service.code, service.money == "out",
+                                        channel, command.id, ctx.member_id, ip)
+        if holds and levels == 0:
+            levels = 1  # held by a risk rule: one reviewer looks before it runs
         if levels > 0:
             command.status = "pending"
             command.required_approvals = levels
@@ -224,6 +333,9 @@ def _run(factory, service, handler, principal, channel, params, key, validated):
                 "message": f"申请已受理，等待中心审核（{levels}级审批）",
                 "approvals_required": levels,
             }
+            if holds:
+                body["message"] = "申请已受理，因账户安全原因须人工复核后办理"
+                body["risk"] = [h.message for h in holds]
             http = 202
         else:
             result = handler.execute(ctx, parsed)
@@ -354,6 +466,7 @@ def _decide(session: Session, staff: Principal, command_id: int, approve: bool,
         params, stale = None, exc
     ctx = Ctx(session, original, command.channel, command.id,
               employer_id=command.employer_id, member_id=command.member_id)
+    risk.on_decision(session, command.id, approve, staff)
     if not approve:
         if handler.on_reject and params is not None:
             handler.on_reject(ctx, params, command.id)
@@ -419,13 +532,14 @@ def pending(session: Session, limit: int = 100, service_prefix: str | None = Non
     if service_prefix:
         stmt = stmt.where(Command.service_code.startswith(service_prefix))
     rows = session.scalars(stmt).all()
+    holds = risk.holds_of(session, [c.id for c in rows])
     return [
         {
             "command_id": c.id, "application_no": application_no(c),
             "service": c.service_code, "service_name": _service_name(c.service_code),
             "channel": c.channel, "actor": c.actor_name, "created_at": c.created_at,
             "approvals": c.approvals, "approvals_required": c.required_approvals,
-            "params": json.loads(c.params_json),
+            "params": json.loads(c.params_json), "risk": holds.get(c.id, []),
         }
         for c in rows
     ]

@@ -15,7 +15,7 @@ from hpf.audit import service as audit
 from hpf.catalog import params
 from hpf.config import get_settings
 from hpf.gateway.principal import Principal
-from hpf.identity import domain, passwords, repository, totp
+from hpf.identity import captcha, domain, passwords, repository, totp
 from hpf.identity.domain import ROLES
 from hpf.identity.errors import (
     AccountDisabled,
@@ -37,7 +37,9 @@ from hpf.kit import clock
 from hpf.kit.crypto import decrypt_or_refuse, field_cipher
 from hpf.kit.errors import Conflict, HpfError, InvalidInput, NotFound
 from hpf.kit.ids import mask_id_number, mask_phone, normalize_id_number, normalize_phone
+from hpf.kit.sealed import id_number_index, phone_index
 from hpf.notices.service import send_sms
+from hpf.risk import service as risk
 
 __all__ = [
     "ROLES", "start_member_registration", "finish_member_registration", "issue_otp",
@@ -103,7 +105,8 @@ def issue_otp(session: Session, phone: str, purpose: str, text: str) -> OtpCode:
         raise TooFrequent("今日获取验证码次数已达上限，请明日再试")
     ttl_s = int(params.get(session, "otp.ttl_s"))
     code = f"{secrets.randbelow(10**OTP_DIGITS):0{OTP_DIGITS}d}"
-    row = OtpCode(phone=phone, purpose=purpose, code_hash=_otp_hash(phone, purpose, code),
+    row = OtpCode(phone_bidx=phone_index(phone), purpose=purpose,
+                  code_hash=_otp_hash(phone, purpose, code),
                   expires_at=now + timedelta(seconds=ttl_s), attempts=0, created_at=now)
     session.add(row)
     session.flush()
@@ -177,7 +180,7 @@ def finish_member_registration(session: Session, name: str, id_number: str, phon
         raise AlreadyRegistered()
     now = clock.now()
     user = UserAccount(
-        kind="member", login_name=id18, display_name=member.name[:64],
+        kind="member", login_name=id_number_index(id18), display_name=member.name[:64],
         password_hash=passwords.hash_password(password), member_id=member.id,
         employer_id=None, phone=phone, roles="", status="active", failed_count=0,
         created_at=now, password_changed_at=now,
@@ -253,7 +256,7 @@ def create_member_login(session: Session, member_id: int, password: str) -> User
     passwords.check_policy(password, id_number=member.id_number)
     now = clock.now()
     user = UserAccount(
-        kind="member", login_name=member.id_number, display_name=member.name[:64],
+        kind="member", login_name=member.id_number_bidx, display_name=member.name[:64],
         password_hash=passwords.hash_password(password), member_id=member.id,
         employer_id=None, phone=member.phone, roles="", status="active", failed_count=0,
         created_at=now, password_changed_at=now,
@@ -264,11 +267,12 @@ def create_member_login(session: Session, member_id: int, password: str) -> User
 
 
 def follow_member_identity(session: Session, member_id: int, id_number: str, name: str) -> None:
-    """Keep a member's login name (the ID number) and display name in step with the record."""
+    """Keep a member's login name (the ID number's blind index) and display name in step with
+    the record."""
     user = repository.user_by_member(session, member_id)
     if user is None:
         return
-    user.login_name = id_number
+    user.login_name = id_number_index(id_number)
     user.display_name = name[:64]
     session.flush()
 
@@ -346,6 +350,19 @@ def _normalize_login_name(kind: str, login_name: str) -> str:
     return (login_name or "").strip()[:64]
 
 
+def _login_key(kind: str, name: str) -> str:
+    """What the account and the login log store: a member's ID number only as its blind index."""
+    return id_number_index(name) if kind == "member" else name
+
+
+def _user_audit_name(session: Session, user: UserAccount) -> str:
+    """An account's name as the audit shows it (a member: the masked ID number)."""
+    if user.kind != "member":
+        return user.login_name
+    member = repository.member_by_id(session, user.member_id) if user.member_id else None
+    return mask_id_number(member.id_number) if member else user.display_name
+
+
 def _unlock_if_due(user: UserAccount, now: datetime) -> None:
     if user.status == "locked" and user.locked_until is not None \
             and _utc(user.locked_until) <= now:
@@ -383,9 +400,19 @@ def _count_failure(session: Session, user: UserAccount, now: datetime) -> bool:
     return False
 
 
+def _recent_failures(user: UserAccount | None, now: datetime, session: Session) -> int:
+    """The account's failures inside the failure window (0 for an unknown name)."""
+    if user is None or user.first_failed_at is None:
+        return 0
+    window_s = int(params.get(session, "auth.failure_window_s"))
+    return user.failed_count if now - _utc(user.first_failed_at) <= timedelta(
+        seconds=window_s) else 0
+
+
 def login(session: Session, kind: str, login_name: str, password: str, channel: str,
           ip: str | None = None, user_agent: str | None = None,
-          otp: str | None = None) -> tuple[str, Principal]:
+          otp: str | None = None, captcha_id: str | None = None,
+          captcha_answer: str | None = None) -> tuple[str, Principal]:
     """Check a password login (staff: and their TOTP code) and open a session; returns the raw
     bearer token once.
 
@@ -393,7 +420,8 @@ def login(session: Session, kind: str, login_name: str, password: str, channel: 
     password, the same words), ACCOUNT_LOCKED, ACCOUNT_DISABLED, and for staff TOTP_REQUIRED,
     BAD_TOTP, TOTP_REUSED, TOTP_NOT_ENROLLED; they carry `keep_writes`.
     """
-    name = _normalize_login_name(kind, login_name)
+    typed = _normalize_login_name(kind, login_name)
+    name = _login_key(kind, typed)
     now = clock.now()
     user = repository.user_by_login(session, kind, name, for_update=True)
 
@@ -406,10 +434,17 @@ def login(session: Session, kind: str, login_name: str, password: str, channel: 
         ))
         session.flush()
         audit.record(session, "login", "failure", actor_kind=kind,
-                     actor_id=user.id if user else None, actor_name=_audit_name(kind, name),
+                     actor_id=user.id if user else None, actor_name=_audit_name(kind, typed),
                      channel=channel, ip=ip, detail={"reason": error.code})
+        if not captcha.is_captcha_error(error):
+            captcha.count_failure(session, kind, name, ip)
         return error
 
+    try:
+        captcha.guard(session, kind, name, ip, _recent_failures(user, now, session),
+                      captcha_id, captcha_answer)
+    except HpfError as exc:
+        raise refuse(exc) from None
     # A centre that requires certificates refuses every operator password, known name or not.
     if kind in ("unit", "developer") and params.get(
             session, "identity.operator_certificate_required"):
@@ -440,6 +475,7 @@ def start_session(session: Session, user: UserAccount, channel: str, now: dateti
     """Open a session for an account that has just proved who it is (password or certificate
     login): clear its failures, write the login event and the audit record; returns the raw
     bearer token once. `detail` (e.g. the certificate used) goes into the audit record."""
+    failures_before = _recent_failures(user, now, session)
     user.failed_count = 0
     user.first_failed_at = None
     user.last_login_at = now
@@ -460,8 +496,10 @@ def start_session(session: Session, user: UserAccount, channel: str, now: dateti
     ))
     session.flush()
     audit.record(session, "login", "success", actor_kind=user.kind, actor_id=user.id,
-                 actor_name=_audit_name(user.kind, user.login_name), channel=channel, ip=ip,
+                 actor_name=_user_audit_name(session, user), channel=channel, ip=ip,
                  detail=detail)
+    risk.on_login_success(session, user_id=user.id, member_id=user.member_id,
+                          failures_before=failures_before, channel=channel, phone=user.phone)
     return raw_token, principal_of(user, auth.id)
 
 
@@ -470,12 +508,14 @@ def _audit_name(kind: str, login_name: str) -> str:
     return mask_id_number(login_name) if kind == "member" else login_name
 
 
-def resolve(session: Session, raw_token: str | None) -> Principal | None:
+def resolve(session: Session, raw_token: str | None, *, touch: bool = True) -> Principal | None:
     """The principal of a live session token, or None (unknown, revoked, expired, disabled).
 
     A live session's idle expiry slides forward; the write happens at most every
-    SEEN_WRITE_INTERVAL_S seconds. An account locked by failed logins keeps its sessions
-    (otherwise anyone could log a member out by guessing); one locked by staff does not.
+    SEEN_WRITE_INTERVAL_S seconds. With `touch=False` (a read-only transaction) nothing is
+    written and `touch_due(principal)` tells the caller to call `touch` in a writing one.
+    An account locked by failed logins keeps its sessions (otherwise anyone could log a
+    member out by guessing); one locked by staff does not.
     """
     if not raw_token or len(raw_token) > MAX_TOKEN_LENGTH:
         return None
@@ -491,12 +531,36 @@ def resolve(session: Session, raw_token: str | None) -> Principal | None:
         return None
     if user.status == "disabled" or (user.status == "locked" and user.locked_until is None):
         return None
+    principal = principal_of(user, auth.id)
     if (now - _utc(auth.last_seen_at)).total_seconds() >= SEEN_WRITE_INTERVAL_S:
-        idle_s = get_settings().session_idle_timeout_s
-        auth.last_seen_at = now
-        auth.idle_expires_at = min(now + timedelta(seconds=idle_s), absolute)
+        if not touch:
+            session.info.setdefault(_TOUCH_DUE, set()).add(auth.id)
+            return principal
+        _slide(auth, now)
         session.flush()
-    return principal_of(user, auth.id)
+    return principal
+
+
+_TOUCH_DUE = "hpf_touch_due"
+
+
+def _slide(auth: AuthSession, now: datetime) -> None:
+    idle_s = get_settings().session_idle_timeout_s
+    auth.last_seen_at = now
+    auth.idle_expires_at = min(now + timedelta(seconds=idle_s), _utc(auth.absolute_expires_at))
+
+
+def touch_due(session: Session, principal: Principal) -> bool:
+    """True when resolve(touch=False) found this principal's session due for sliding."""
+    return principal.session_id in session.info.get(_TOUCH_DUE, ())
+
+
+def touch(session: Session, session_id: int) -> None:
+    """Slide a live session's idle expiry forward (the write resolve(touch=False) left)."""
+    auth = session.get(AuthSession, session_id, with_for_update=True)
+    if auth is not None and auth.revoked_at is None:
+        _slide(auth, clock.now())
+        session.flush()
 
 
 def logout(session: Session, raw_token: str | None) -> bool:
@@ -511,7 +575,7 @@ def logout(session: Session, raw_token: str | None) -> bool:
     session.flush()
     user = session.get(UserAccount, auth.user_id)
     audit.record(session, "logout", "success", actor_kind=user.kind, actor_id=user.id,
-                 actor_name=_audit_name(user.kind, user.login_name), channel=auth.channel)
+                 actor_name=_user_audit_name(session, user), channel=auth.channel)
     return True
 
 
@@ -553,9 +617,9 @@ def change_password(session: Session, user_id: int, old_password: str, new_passw
         raise BadCredentials("原密码错误", code="OLD_PASSWORD_WRONG", status=422)
     if old_password == new_password:
         raise InvalidInput("新密码不能与原密码相同", code="WEAK_PASSWORD")
-    passwords.check_policy(new_password,
-                           id_number=user.login_name if user.kind == "member" else None,
-                           login_name=user.login_name)
+    member = repository.member_by_id(session, user.member_id) if user.member_id else None
+    passwords.check_policy(new_password, id_number=member.id_number if member else None,
+                           login_name=None if member else user.login_name)
     user.password_hash = passwords.hash_password(new_password)
     user.password_changed_at = now
     user.failed_count = 0

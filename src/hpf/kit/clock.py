@@ -39,6 +39,11 @@ def now() -> datetime:
     return datetime.combine(today(), real.timetz())
 
 
+def as_utc(value: datetime) -> datetime:
+    """A stored time as an aware UTC datetime (SQLite hands stored UTC times back naive)."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
 def local_now() -> datetime:
     """now() on the centre's wall clock (Asia/Shanghai)."""
     return now().astimezone(LOCAL_TZ)

@@ -33,6 +33,7 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+READ_ONLY_OPTION = "hpf_read_only"
 _engines: dict[str, Engine] = {}
 _factories: dict[str, sessionmaker[Session]] = {}
 
@@ -52,7 +53,12 @@ def _sqlite_setup(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):  # noqa: ANN001
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Writers take the write lock up front (no deadlock upgrading a read lock later);
+        # read_transaction()s begin deferred and, under WAL, neither wait for nor block them.
+        if conn.get_execution_options().get(READ_ONLY_OPTION):
+            conn.exec_driver_sql("BEGIN")
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str | None = None) -> Engine:
@@ -95,6 +101,22 @@ def transaction(url: str | None = None) -> Iterator[Session]:
     factory = session_factory(url)
     with factory() as session, session.begin():
         yield session
+
+
+@contextlib.contextmanager
+def read_transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session whose transaction only reads (on SQLite a deferred BEGIN: it neither waits for
+    nor blocks the writers). Writing in it is a mistake: on SQLite it can fail with
+    SQLITE_BUSY when a writer committed meanwhile."""
+    with factory() as session:
+        session.connection(execution_options={READ_ONLY_OPTION: True})
+        try:
+            yield session
+        except BaseException:
+            session.rollback()
+            raise
+        # Ends the read (a commit, unlike a rollback, leaves the loaded objects usable).
+        session.commit()
 
 
 def dispose_all() -> None:

@@ -1,5 +1,6 @@
 """A small city for deposit tests: chart, parameters, staff, one employer and its operator."""
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -8,6 +9,7 @@ import pytest
 from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from hpf.catalog import params
 from hpf.deposits import service
@@ -21,6 +23,7 @@ from hpf.kit.ids import id_birth_date, id_check_digit, uscc_check_char
 from hpf.ledger import service as ledger
 from hpf.ledger.verify import verify
 from hpf.main import create_app
+from hpf.notices.models import OutboxMessage
 from support import channels, staff
 
 PASSWORD = "Passw0rd!x"
@@ -81,6 +84,17 @@ class City:
         if key:
             h["Idempotency-Key"] = key
         return self.client.post(f"/api/v1/services/{code}", json=params, headers=h)
+
+    def sms_code(self, headers: dict, service: str) -> dict:
+        """The headers plus the SMS step-up code of a sensitive service, read from the outbox."""
+        r = self.client.post("/api/v1/auth/sms-code/step-up", json={"service": service},
+                             headers={**headers, "X-HPF-Channel": "hall"})
+        assert r.status_code == 200, r.text
+        with transaction(self.url) as s:
+            content = s.scalars(select(OutboxMessage.content)
+                                .order_by(OutboxMessage.id.desc()).limit(1)).one()
+        code = re.search(r"验证码(\d{6})", content).group(1)
+        return {**headers, "X-HPF-SMS-Code": code}
 
     def decide(self, command_id: int, reviewer: str, approve: bool = True,
                reason: str | None = None):
@@ -156,6 +170,8 @@ def _city(db_url: str) -> Iterator[City]:
         with transaction(db_url) as s:
             ledger.ensure_chart(s)
             params.seed_defaults(s)
+            # Tests ask for several SMS codes within a minute of frozen time.
+            params.set_value(s, "otp.resend_interval_s", date(2000, 1, 2), 0)
             identity.create_staff(s, "clerk", "柜员", PASSWORD, {"clerk"})
             identity.create_staff(s, "rev1", "审核一", PASSWORD, {"reviewer"})
             identity.create_staff(s, "rev2", "审核二", PASSWORD, {"approver"})

@@ -6,12 +6,13 @@ from sqlalchemy import func, select
 
 from hpf.deposits.models import Employer
 from hpf.gateway.models import Approval, Command
+from hpf.identity import service as identity
 from hpf.identity.models import UserAccount
 from hpf.kit.db import transaction
 from hpf.kit.sealed import recipient_index
 from hpf.notices.models import OutboxMessage
 
-from .conftest import CARD, make_uscc
+from .conftest import CARD, PASSWORD, make_uscc
 
 ANONYMOUS: dict = {}
 
@@ -149,12 +150,18 @@ def test_unit_change_of_the_name_needs_two_distinct_approvers(city):
 
 
 def test_staff_cannot_check_their_own_application_and_reject_needs_a_reason(city):
-    # rev1 takes the application at the counter: rev1 is the maker and cannot be the checker.
+    # A reviewer without the clerk's role takes no applications at the counter.
     r = city.call("dep.unit_change", {"unit_no": city.unit_no, "contact_phone": "13700009999"},
                   city.staff("rev1"), channel="counter")
+    assert r.status_code == 403 and r.json()["code"] == "ROLE_REQUIRED", r.text
+    # One who holds both takes it, and as its maker cannot be its checker.
+    with transaction(city.url) as s:
+        identity.create_staff(s, "both", "柜员兼审核", PASSWORD, {"clerk", "reviewer"})
+    r = city.call("dep.unit_change", {"unit_no": city.unit_no, "contact_phone": "13700009999"},
+                  city.staff("both"), channel="counter")
     assert r.status_code == 202
     command_id = int(r.headers["X-Command-Id"])
-    own = city.decide(command_id, "rev1")
+    own = city.decide(command_id, "both")
     assert own.status_code == 403 and own.json()["code"] == "MAKER_CANNOT_CHECK"
     no_reason = city.decide(command_id, "rev2", approve=False)
     assert no_reason.status_code == 422 and no_reason.json()["code"] == "REASON_REQUIRED"

@@ -115,7 +115,7 @@ def _fund_in_january(city):
     """Two members whose January deposits were credited on 2026-01-20."""
     with clock.frozen(date(2026, 1, 20)):
         unit = city.login("unit", "unit01")
-        a = city.open_member(unit, 3, "赵敏", 586_600)
+        a = city.open_member(unit, 3, "赵敏", 586_600, phone="13800000003")
         b = city.open_member(unit, 4, "周杰", 300_000)
         for action in ("generate", "confirm"):
             assert city.call("dep.remit", {"action": action, "period": 202601},
@@ -131,7 +131,11 @@ def test_transfer_out_pays_interest_to_date_and_closes_the_account(city):
     a, b = _fund_in_january(city)
     assert _account(city, a)[:3] == ("01", 140_800, 0)
     me = city.member_login(a)
+    # Money leaving the fund: the member confirms with a code sent to their phone (短信验证).
     r = city.call("dep.transfer_remote_out", {**OUT, "letter_no": "SHLX2026030001"}, me)
+    assert r.status_code == 401 and r.json()["code"] == "SMS_CODE_REQUIRED", r.text
+    r = city.call("dep.transfer_remote_out", {**OUT, "letter_no": "SHLX2026030001"},
+                  city.sms_code(me, "dep.transfer_remote_out"))
     assert r.status_code == 202, r.text
     command_id = int(r.headers["X-Command-Id"])
     # The application holds the whole balance: nothing else can spend it meanwhile.
@@ -166,7 +170,8 @@ def test_transfer_out_pays_interest_to_date_and_closes_the_account(city):
         assert [tuple(x) for x in moves] == [("remit", "C", 140_800), ("close_interest", "C", 323),
                                              ("transfer_out", "D", 141_123)]
         assert s.scalars(select(Reservation.status)).all() == ["released"]
-    r = city.call("dep.transfer_remote_out", {**OUT, "letter_no": "SHLX2026030003"}, me)
+    r = city.call("dep.transfer_remote_out", {**OUT, "letter_no": "SHLX2026030003"},
+                  city.sms_code(me, "dep.transfer_remote_out"))
     assert r.status_code == 409 and r.json()["code"] == "MEMBER_NOT_TRANSFERABLE"
     # The other centre's letter number is used once.
     unit = city.login("unit", "unit01")

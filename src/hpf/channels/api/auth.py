@@ -18,7 +18,7 @@ from hpf.channels.api.deps import (
 from hpf.config import get_settings
 from hpf.gateway.principal import Principal
 from hpf.identity import service as identity
-from hpf.kit.ids import mask_id_number
+from hpf.kit.ids import mask_id_number, normalize_id_number
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"], dependencies=[Depends(signed_channel)])
 
@@ -46,6 +46,9 @@ class LoginIn(_Body):
     password: str = Field(min_length=1, max_length=128)
     otp: str | None = Field(default=None, pattern=r"^[0-9]{6}$",
                             description="工作人员的动态口令（6位数字）")
+    captcha_id: str | None = Field(default=None, max_length=64,
+                                   description="图形验证码编号（登录失败多次后必填）")
+    captcha: str | None = Field(default=None, max_length=8, description="图形验证码")
 
 
 class SmsCodeOut(BaseModel):
@@ -96,7 +99,9 @@ def register(body: RegisterIn, db: DbSession, channel: Channel) -> RegisterOut:
     """Create the member's account once the SMS code checks out."""
     user = identity.finish_member_registration(db, body.name, body.id_number, body.phone,
                                                body.code, body.password)
-    return RegisterOut(user_id=user.id, login_name=mask_id_number(user.login_name))
+    # The account stores only the ID number's blind index; echo the number typed, masked.
+    return RegisterOut(user_id=user.id,
+                       login_name=mask_id_number(normalize_id_number(body.id_number)))
 
 
 @router.post("/login", response_model=LoginOut)
@@ -106,6 +111,7 @@ def login(body: LoginIn, request: Request, response: Response, db: DbSession,
     token, principal = identity.login(
         db, body.kind, body.login_name, body.password, channel,
         ip=client_ip(request), user_agent=request.headers.get("user-agent"), otp=body.otp,
+        captcha_id=body.captcha_id, captcha_answer=body.captcha,
     )
     return session_response(request, response, token, principal)
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from hpf.gateway.principal import ANONYMOUS, Principal
 from hpf.identity import service as identity
 from hpf.identity.domain import ROLES
+from hpf.kit.db import read_transaction
 from hpf.kit.errors import Forbidden, HpfError, Unauthorized
 
 SESSION_COOKIE = "hpf_session"
@@ -85,8 +86,15 @@ def current_principal(request: Request) -> Principal:
     request.state.hpf_token_rejected = False
     if token is None:
         return ANONYMOUS
-    with request.app.state.session_factory() as db, db.begin():
-        principal = identity.resolve(db, token)
+    factory = request.app.state.session_factory
+    # A read, except every SEEN_WRITE_INTERVAL_S when the idle expiry slides: every signed-in
+    # request passes here, and a read need not wait behind the writers' lock.
+    with read_transaction(factory) as db:
+        principal = identity.resolve(db, token, touch=False)
+        due = principal is not None and identity.touch_due(db, principal)
+    if due:
+        with factory() as db, db.begin():
+            identity.touch(db, principal.session_id)
     if principal is None:
         request.state.hpf_token_rejected = True
         return ANONYMOUS

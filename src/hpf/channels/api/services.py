@@ -6,7 +6,12 @@ from fastapi import APIRouter, Body, Depends, Header, Path, Request
 from fastapi.responses import JSONResponse
 
 from hpf.catalog import domain as catalog
-from hpf.channels.api.deps import current_principal, require_principal, signed_channel
+from hpf.channels.api.deps import (
+    client_ip,
+    current_principal,
+    require_principal,
+    signed_channel,
+)
 from hpf.gateway import registry
 from hpf.gateway import service as gateway
 from hpf.gateway.principal import Principal
@@ -35,10 +40,13 @@ def call_service(
     principal: Principal = Depends(current_principal),
     channel: str = Depends(signed_channel),
     idempotency_key: str | None = Header(default=None),
+    x_hpf_sms_code: str | None = Header(default=None, max_length=8,
+                                        description="敏感业务的短信验证码"),
 ) -> JSONResponse:
     """Invoke a service through the gateway; 202 when the application awaits review."""
     outcome = gateway.invoke(request.app.state.session_factory, channel, principal, code,
-                             params, idempotency_key)
+                             params, idempotency_key, ip=client_ip(request),
+                             sms_code=x_hpf_sms_code)
     headers = {"X-Command-Id": str(outcome.command_id)} if outcome.command_id else {}
     if outcome.replayed:
         headers["Idempotent-Replayed"] = "true"
