@@ -12,6 +12,8 @@ from hpf.deposits import domain, repository
 from hpf.deposits.accounts import virtual_employer
 from hpf.deposits.models import M_NORMAL, M_SEALED, FlexibleAgreement, Member, RemitLine, RemitList
 from hpf.exchange.bank import bank_adapter
+from hpf.gateway.principal import Principal
+from hpf.identity import consent
 from hpf.kit import clock
 from hpf.kit.clock import month_key
 from hpf.kit.errors import Conflict, InvalidInput, NotFound
@@ -64,13 +66,21 @@ def _require_flexible(session: Session, member: Member) -> None:
         raise Conflict("请先办理灵活就业人员缴存登记", code="NOT_FLEXIBLE")
 
 
-def sign(session: Session, member: Member, bank_code: str, card_no: str, debit_day: int) -> dict:
-    """Set up the direct debit from a card verified to be in the member's own name."""
+def sign(session: Session, member: Member, bank_code: str, card_no: str, debit_day: int, *,
+         by: Principal, channel: str, consent_given: bool = False) -> dict:
+    """Set up the direct debit from a card verified to be in the member's own name.
+
+    The card holder's name and ID number go to the bank for the check, and the bank debits
+    the card every month: both only under the member's consent (委托扣款授权), recorded here
+    when the application carries it (at the counter: the signed authorisation form)."""
     _require_flexible(session, member)
     if _agreement(session, member) is not None:
         raise Conflict("已签订代扣协议，如需修改请办理变更", code="AGREEMENT_EXISTS")
     if bank_code not in domain.BANKS:
         raise InvalidInput("委托银行代码无效", code="UNKNOWN_BANK")
+    if consent_given:
+        consent.grant(session, member.id, "bank", "direct_debit", channel, by)
+    consent.require(session, member.id, "bank", "direct_debit")
     if not bank_adapter(session).card_holder_matches(bank_code, card_no, member.name,
                                                      member.id_number):
         raise InvalidInput("银行卡须为本人名下有效借记卡", code="CARD_NOT_OWN")

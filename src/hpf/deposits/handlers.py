@@ -406,7 +406,8 @@ def flexible_pay(ctx: Ctx, p: schemas.FlexiblePay) -> dict:
     if p.action == "sign":
         if not (p.bank_code and p.card_no and p.debit_day):
             raise InvalidInput("请填写银行、卡号和扣款日", code="AGREEMENT_FIELDS_REQUIRED")
-        return flexible.sign(ctx.session, member, p.bank_code, p.card_no, p.debit_day)
+        return flexible.sign(ctx.session, member, p.bank_code, p.card_no, p.debit_day,
+                             by=ctx.principal, channel=ctx.channel, consent_given=p.consent)
     if p.action == "change":
         return flexible.change(ctx.session, member, p.base_fen, p.ratio_bps, p.debit_day)
     if p.action == "terminate":

@@ -200,6 +200,8 @@ class FlexiblePay(Params):
     ratio_bps: Bps | None = None
     debit_day: Annotated[int, Field(ge=1, le=28)] | None = None
     period: Month | None = None
+    consent: bool = Field(default=False,
+                          description="签约时：同意向受托银行提供姓名与身份证号码并按月扣款")
 
     @field_validator("card_no")
     @classmethod

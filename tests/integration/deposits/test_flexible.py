@@ -53,7 +53,8 @@ def test_flexible_depositor_from_registration_to_termination(city):
 
     someone_else = _card(city, luhn("621700000000000001"), "王伟", other_id)
     own = _card(city, luhn("621700000000000002"), "卢青怡", id_number)
-    sign = {"member_no": member_no, "action": "sign", "bank_code": "CCB", "debit_day": 5}
+    sign = {"member_no": member_no, "action": "sign", "bank_code": "CCB", "debit_day": 5,
+            "consent": True}
     r = city.call("dep.flexible_pay", {**sign, "card_no": someone_else}, clerk, channel="counter")
     assert r.status_code == 422 and r.json()["code"] == "CARD_NOT_OWN"
     r = city.call("dep.flexible_pay", {**sign, "card_no": luhn("621700000000000003")}, clerk,
@@ -67,9 +68,16 @@ def test_flexible_depositor_from_registration_to_termination(city):
     assert r.status_code == 422 and r.json()["code"] == "AGREEMENT_FIELDS_REQUIRED"
 
     me = city.member_login(member_no)
+    # Without the member's consent the card details do not go to the bank.
     r = city.call("dep.flexible_pay", {"action": "sign", "bank_code": "CCB", "card_no": own,
                                        "debit_day": 5}, me, channel="app")
+    assert r.status_code == 403 and r.json()["code"] == "CONSENT_REQUIRED", r.text
+    r = city.call("dep.flexible_pay", {"action": "sign", "bank_code": "CCB", "card_no": own,
+                                       "debit_day": 5, "consent": True}, me, channel="app")
     assert r.status_code == 200, r.text
+    consents = city.client.get("/api/v1/consents", headers={**me, "X-HPF-Channel": "app"})
+    assert [(c["party"], c["purpose"], c["live"]) for c in consents.json()["items"]] == [
+        ("bank", "direct_debit", True)]
     agreement = r.json()["result"]
     # 5866 × 20% = 1173.20 → 1173 yuan (rounded to whole yuan).
     assert agreement == {"bank_code": "CCB", "card_no": own[:4] + "****" + own[-4:],
@@ -165,8 +173,8 @@ def test_monthly_flexible_debit_job_collects_each_agreement_once(city):
     member_no = city.approve(r, "rev1")["result"]["member_no"]
     card = _card(city, luhn("621700000000000009"), "钱钟书", id_number)
     r = city.call("dep.flexible_pay", {"member_no": member_no, "action": "sign",
-                                       "bank_code": "CCB", "card_no": card, "debit_day": 5},
-                  clerk, channel="counter")
+                                       "bank_code": "CCB", "card_no": card, "debit_day": 5,
+                                       "consent": True}, clerk, channel="counter")
     assert r.status_code == 200, r.text
     factory = session_factory(city.url)
     with clock.frozen(date(2026, 4, 5)):

@@ -81,7 +81,8 @@ def test_nothing_in_the_clear_and_lookups_by_id_number(city):
     flex_no = city.approve(r, "rev1")["result"]["member_no"]
     card = _card(city, luhn("621700000000000002"), "赵敏", flex_id)
     r = city.call("dep.flexible_pay", {"member_no": flex_no, "action": "sign", "bank_code": "CCB",
-                                       "card_no": card, "debit_day": 5}, clerk, channel="counter")
+                                       "card_no": card, "debit_day": 5, "consent": True}, clerk,
+                  channel="counter")
     assert r.status_code == 200, r.text
     r = city.call("dep.flexible_pay", {"member_no": flex_no, "action": "pay", "period": 202603},
                   clerk, channel="counter")
