@@ -12,6 +12,7 @@ from hpf.jobs import models as jobs_models  # noqa: F401
 from hpf.kit.db import Base
 from hpf.ledger import models as ledger_models  # noqa: F401
 from hpf.notices import models as notices_models  # noqa: F401
+from hpf.publishing import models as publishing_models  # noqa: F401
 from hpf.risk import models as risk_models  # noqa: F401
 
 metadata = Base.metadata

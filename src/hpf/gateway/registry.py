@@ -167,6 +167,7 @@ def load_components() -> None:
         import hpf.catalog.management  # noqa: F401
         import hpf.deposits.handlers  # noqa: F401
         import hpf.identity.handlers  # noqa: F401
+        import hpf.publishing.service  # noqa: F401
         import hpf.queries.handlers  # noqa: F401
 
         _loaded = True

@@ -100,7 +100,7 @@ def _authorise(service: catalog.Service, handler: registry.Handler, principal: P
         raise Forbidden(f"当前用户无权办理「{service.name_zh}」", code="ACTOR_NOT_ALLOWED")
     if service.mode == "counter" and principal.kind != "staff":
         raise Forbidden(f"「{service.name_zh}」须到服务网点柜面办理", code="COUNTER_ONLY")
-    if principal.is_staff:
+    if principal.is_staff and "public" not in service.actors:
         roles = STAFF_ROLES.get(service.area, ("admin",))
         if not any(principal.has_role(r) for r in roles):
             raise Forbidden(f"您的岗位无权办理「{service.name_zh}」", code="ROLE_REQUIRED",
