@@ -26,6 +26,7 @@ NAV = (
     Page("services", "服务部署", "/services", ("channel_operator", "approver", "auditor")),
     Page("params", "参数", "/params", ()),
     Page("approvals", "审批", "/approvals", ("reviewer", "approver")),
+    Page("risk", "风险预警", "/risk", ("reviewer", "approver", "auditor")),
     Page("users", "用户", "/users", ("auditor",)),
     Page("certificates", "证书", "/certificates", ("auditor",)),
     Page("audit", "审计", "/audit", ("auditor",)),

@@ -2,8 +2,8 @@
 
 from fastapi import APIRouter
 
-from hpf.admin import approvals, auth, certificates, channels, home, records, services
+from hpf.admin import approvals, auth, certificates, channels, home, records, risk, services
 
 router = APIRouter()
-for module in (auth, home, channels, services, approvals, records, certificates):
+for module in (auth, home, channels, services, approvals, records, certificates, risk):
     router.include_router(module.router)

@@ -58,9 +58,14 @@ SECURITY_HEADERS = {
 templates = Jinja2Templates(directory=str(FilePath(__file__).resolve().parents[1] / "templates"))
 
 
-def _local(value: datetime | date | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
-    if value is None:
+def _local(value: datetime | date | str | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
+    if value is None or value == "":
         return ""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
     if isinstance(value, datetime):
         # SQLite hands stored UTC times back without a zone.
         aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
