@@ -7,6 +7,7 @@ from fastapi.responses import Response
 
 from hpf.admin import changes, web
 from hpf.catalog import domain as catalog
+from hpf.catalog import repository
 from hpf.catalog.hours import DAYS
 from hpf.gateway import manage, registry
 from hpf.gateway.principal import Principal
@@ -73,8 +74,6 @@ def _detail(request: Request, staff: Principal, code: str,
 
 def _settings_form(request: Request, code: str) -> dict:
     """The channel's stored settings as form values (blank where unset)."""
-    from hpf.catalog import repository
-
     with web.factory(request)() as session:
         setting = repository.channel_setting(session, code)
         if setting is None:
