@@ -9,14 +9,15 @@ import re
 from datetime import date, datetime, timedelta
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
-from fastapi.responses import Response
+from fastapi import Depends, Path, Query, Request
+from fastapi.responses import RedirectResponse, Response
 
 from hpf.admin import web
 from hpf.audit import search as audit_search
 from hpf.audit import service as audit
 from hpf.catalog import domain as catalog
 from hpf.gateway.principal import Principal
+from hpf.identity import admin as accounts
 from hpf.identity import directory
 from hpf.kit import clock
 from hpf.kit.errors import InvalidInput
@@ -53,7 +54,21 @@ def users(request: Request,
     with web.factory(request)() as session:
         page = directory.accounts(session, kind=_blank(kind), query=_blank(q), before=before)
     return web.render(request, "console/users.html", {
-        "page": page, "q": q, "kind": kind, "kinds": directory.KIND_NAMES}, staff=staff)
+        "page": page, "q": q, "kind": kind, "kinds": directory.KIND_NAMES,
+        "may_manage": staff.has_role("admin"),
+        "done": request.query_params.get("done", "")[:40]}, staff=staff)
+
+
+@router.post("/users/{user_id}/status")
+def user_status(request: Request, user_id: Annotated[int, Path(ge=1, le=MAX_SEQ)],
+                staff: Annotated[Principal, Depends(web.need("admin"))],
+                form: web.Form) -> Response:
+    """Unlock, disable or enable an account (administrators; audited with the reason)."""
+    with web.factory(request)() as session, session.begin():
+        done = accounts.set_status(session, staff, user_id, form.get("action", ""),
+                                   form.get("reason", ""))
+    return RedirectResponse(f"{web.PREFIX}/users?done={done['user_id']}:{done['status']}",
+                            status_code=303)
 
 
 @router.get("/logins")

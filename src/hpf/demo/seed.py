@@ -153,7 +153,8 @@ def _staff(session) -> list[dict]:
 
     staff = [("admin", "系统管理员", {"admin"}), ("clerk", "柜员小李", {"clerk"}),
              ("reviewer1", "审核员张", {"reviewer"}), ("reviewer2", "审批员王", {"approver"}),
-             ("operator", "渠道运营员赵", {"channel_operator"})]
+             ("operator", "渠道运营员赵", {"channel_operator"}),
+             ("publisher", "信息发布员孙", {"publisher"}), ("auditor", "审计员周", {"auditor"})]
     out = []
     for login, name, roles in staff:
         identity.create_staff(session, login, name, DEMO_PASSWORD, roles)

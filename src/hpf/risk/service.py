@@ -18,7 +18,7 @@ from hpf.config import get_settings
 from hpf.gateway.principal import Principal
 from hpf.kit import clock
 from hpf.kit.counters import counters_for
-from hpf.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
+from hpf.kit.errors import Conflict, Forbidden, InvalidInput, NotFound, UpstreamUnavailable
 from hpf.notices.service import send_sms
 from hpf.risk import domain
 from hpf.risk.models import RiskAlert, RiskSignal
@@ -107,7 +107,7 @@ def assess_application(session: Session, principal: Principal, service_code: str
         busy = domain.busy_address(count, int(params.get(session, "risk.applications_per_ip_hour")),
                                    money_out)
         # One alert per address and hour for the staff; every money-out one is still held.
-        if busy and (busy.hold or not _recent_open(session, busy.rule, subject, now)):
+        if busy and (busy.hold or _first_this_hour(session, store, busy.rule, subject, now)):
             findings.append((busy, subject))
     holds = []
     for finding, subject in findings:
@@ -117,6 +117,15 @@ def assess_application(session: Session, principal: Principal, service_code: str
         if finding.hold:
             holds.append(finding)
     return holds
+
+
+def _first_this_hour(session: Session, store, rule: str, subject: str, now) -> bool:
+    """True for the first alert of a rule and subject this hour. The shared once-store answers
+    without touching the database (a busy address keeps calling); without it, the alerts."""
+    try:
+        return store.once(f"risk-alert:{rule}:{subject}", HOUR_S)
+    except UpstreamUnavailable:
+        return not _recent_open(session, rule, subject, now)
 
 
 def _recent_open(session: Session, rule: str, subject: str, now) -> bool:

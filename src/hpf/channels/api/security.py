@@ -1,7 +1,7 @@
 """User security endpoints: captcha, SMS step-up codes, channel bindings, consents, SMS
 signing state, and the staff's risk alert queue."""
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -17,6 +17,7 @@ from hpf.channels.api.deps import (
     signed_channel,
 )
 from hpf.gateway.principal import Principal
+from hpf.identity import admin as accounts
 from hpf.identity import bindings, captcha, consent, signing, stepup
 from hpf.kit.errors import Forbidden, NotFound, TooManyRequests
 from hpf.risk import service as risk
@@ -132,6 +133,19 @@ def revoke_consent(consent_id: Id, db: DbSession, principal: RequiredPrincipal,
 def sms_signing(db: DbSession, principal: RequiredPrincipal) -> dict[str, Any]:
     """The member's 12329 SMS signing state (the same on every channel)."""
     return signing.state(db, _member(principal))
+
+
+class StatusIn(_Body):
+    action: Literal["unlock", "disable", "enable"] = Field(description="解锁、停用或启用")
+    reason: str = Field(min_length=2, max_length=200, description="原因")
+
+
+@router.post("/mgmt/users/{user_id}/status", summary="账户解锁、停用、启用")
+def account_status(user_id: Id, body: StatusIn, db: DbSession,
+                   principal: Annotated[Principal, Depends(require_staff("admin"))]
+                   ) -> dict[str, Any]:
+    """An administrator unlocks, disables (ending its sessions) or enables an account."""
+    return accounts.set_status(db, principal, user_id, body.action, body.reason)
 
 
 @router.get("/mgmt/risk-alerts", summary="风险预警")
