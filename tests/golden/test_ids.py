@@ -363,3 +363,6 @@ def test_masking() -> None:
     assert mask_phone("13800138000") == "138****8000"
     # The birth date must not survive masking.
     assert "19491231" not in mask_id_number(ID_1949)
+    # Something shorter than an ID number or a phone is hidden whole, not echoed.
+    assert mask_id_number("ab") == "**" and mask_id_number("5301999999") == "*" * 10
+    assert mask_phone("12329") == "*****"

@@ -94,6 +94,11 @@ def login_events(session: Session, user_id: int, limit: int = 50) -> list[LoginE
     ))
 
 
+def member_by_no(session: Session, member_no: str) -> Member | None:
+    """A member by their account number (个人账号)."""
+    return session.scalars(select(Member).where(Member.member_no == member_no)).first()
+
+
 def member_by_id(session: Session, member_id: int) -> Member | None:
     """The member record behind a login."""
     return session.get(Member, member_id)

@@ -350,6 +350,22 @@ def _normalize_login_name(kind: str, login_name: str) -> str:
     return (login_name or "").strip()[:64]
 
 
+def _login_identity(session: Session, kind: str, login_name: str) -> tuple[str, str]:
+    """(what the audit shows, what the account stores) for a login name as typed. A member
+    signs in with the ID number or the account number (个人账号: digits, not 15 or 18 long);
+    an unknown account number gives a key no account has, so the answer stays
+    BAD_CREDENTIALS."""
+    raw = (login_name or "").strip()
+    if kind == "member" and raw.isdigit() and len(raw) not in (15, 18) and len(raw) <= 20:
+        member = repository.member_by_no(session, raw)
+        if member is None:
+            return raw[:4] + "*" * max(0, len(raw) - 4), f"no-member:{raw}"
+        typed = member.id_number
+    else:
+        typed = _normalize_login_name(kind, login_name)
+    return typed, _login_key(kind, typed)
+
+
 def _login_key(kind: str, name: str) -> str:
     """What the account and the login log store: a member's ID number only as its blind index."""
     return id_number_index(name) if kind == "member" else name
@@ -420,8 +436,7 @@ def login(session: Session, kind: str, login_name: str, password: str, channel: 
     password, the same words), ACCOUNT_LOCKED, ACCOUNT_DISABLED, and for staff TOTP_REQUIRED,
     BAD_TOTP, TOTP_REUSED, TOTP_NOT_ENROLLED; they carry `keep_writes`.
     """
-    typed = _normalize_login_name(kind, login_name)
-    name = _login_key(kind, typed)
+    typed, name = _login_identity(session, kind, login_name)
     now = clock.now()
     user = repository.user_by_login(session, kind, name, for_update=True)
 

@@ -105,10 +105,15 @@ def normalize_phone(raw: str) -> str:
 
 
 def mask_id_number(id18: str) -> str:
-    """Show only the first 6 and last 4 characters of an ID number."""
+    """Show only the first 6 and last 4 characters of an ID number (anything shorter than an
+    ID number is hidden whole: its ends would be most of it)."""
+    if len(id18) < 15:
+        return "*" * len(id18)
     return id18[:6] + "*" * (len(id18) - 10) + id18[-4:]
 
 
 def mask_phone(phone: str) -> str:
-    """Show only the first 3 and last 4 digits of a phone number."""
+    """Show only the first 3 and last 4 digits of a phone number (a short one hidden whole)."""
+    if len(phone) < 8:
+        return "*" * len(phone)
     return phone[:3] + "****" + phone[-4:]

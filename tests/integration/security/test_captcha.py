@@ -72,3 +72,19 @@ def test_captcha_input_is_bounded_and_drawing_is_rate_limited(city, monkeypatch)
     monkeypatch.setattr(captcha, "_answer", lambda: "AAAA")
     codes = [city.client.post("/api/v1/auth/captcha").status_code for _ in range(31)]
     assert codes[:30] == [200] * 30 and codes[30] == 429
+
+
+def test_members_sign_in_by_id_number_or_account_number(city):
+    unit = city.login("unit", "unit01")
+    member_no = city.open_member(unit, 71, "账号登录", 400_000)
+    by_id = city.member_login(member_no)
+    assert by_id
+    r = city.client.post("/api/v1/auth/login", json={"kind": "member", "login_name": member_no,
+                                                     "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    assert r.json()["principal"]["member_id"] is not None
+    # An unknown account number is the same refusal as a wrong password (no enumeration).
+    r = city.client.post("/api/v1/auth/login", json={"kind": "member",
+                                                     "login_name": "53019999999999",
+                                                     "password": PASSWORD})
+    assert r.status_code == 401 and r.json()["code"] == "BAD_CREDENTIALS"

@@ -42,7 +42,7 @@ class RegisterIn(SmsCodeIn):
 class LoginIn(_Body):
     kind: Literal["member", "unit", "developer", "staff"] = Field(description="用户类型")
     login_name: str = Field(min_length=1, max_length=64,
-                            description="个人用户为身份证号码，单位与工作人员为登录名")
+                            description="个人用户为身份证号码或个人账号，单位与工作人员为登录名")
     password: str = Field(min_length=1, max_length=128)
     otp: str | None = Field(default=None, pattern=r"^[0-9]{6}$",
                             description="工作人员的动态口令（6位数字）")
