@@ -348,7 +348,8 @@ def _run(factory, service, handler, principal, channel, params, key, validated, 
         command.member_id = ctx.member_id or command.member_id
         command.result_json = json.dumps(body, ensure_ascii=False, default=str)
         session.flush()
-        _audit_call(session, command, principal)
+        _audit_call(session, command, principal,
+                    {"risk": [h.rule for h in holds]} if holds else None)
         # The stored JSON is what a replay returns, so the first answer is the same text.
         return Outcome(http, json.loads(command.result_json), command.id)
 

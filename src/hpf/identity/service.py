@@ -350,13 +350,19 @@ def _normalize_login_name(kind: str, login_name: str) -> str:
     return (login_name or "").strip()[:64]
 
 
+# An account number (个人账号) is all digits, 10 to 20 of them; anything else a member types is
+# read as an ID number (and a malformed one refused as such).
+MEMBER_NO_DIGITS = (10, 20)
+
+
 def _login_identity(session: Session, kind: str, login_name: str) -> tuple[str, str]:
     """(what the audit shows, what the account stores) for a login name as typed. A member
     signs in with the ID number or the account number (个人账号: digits, not 15 or 18 long);
     an unknown account number gives a key no account has, so the answer stays
     BAD_CREDENTIALS."""
     raw = (login_name or "").strip()
-    if kind == "member" and raw.isdigit() and len(raw) not in (15, 18) and len(raw) <= 20:
+    if kind == "member" and raw.isdigit() and len(raw) not in (15, 18) \
+            and MEMBER_NO_DIGITS[0] <= len(raw) <= MEMBER_NO_DIGITS[1]:
         member = repository.member_by_no(session, raw)
         if member is None:
             return raw[:4] + "*" * max(0, len(raw) - 4), f"no-member:{raw}"

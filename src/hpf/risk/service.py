@@ -74,9 +74,10 @@ def _raise(session: Session, finding: domain.Finding, *, user_id=None, member_id
         detail_json=json.dumps(finding.detail, ensure_ascii=False), created_at=clock.now())
     session.add(alert)
     session.flush()
-    audit.record(session, "risk.alert", alert.severity, actor_kind="system", actor_name="risk",
-                 channel=channel, target=finding.rule, command_id=command_id,
-                 detail={"alert_id": alert.id, "user_id": user_id, "member_id": member_id})
+    # No audit record of its own: appending to the chain locks its head, and an alert raised
+    # before the business would take that lock ahead of the business's rows (a deadlock with
+    # a call holding those rows and waiting for the head). The alert is its own record; a
+    # held application's audit record names its holds, and every review is audited.
     return alert
 
 
