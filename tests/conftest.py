@@ -48,13 +48,14 @@ def _private_var_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]
 
 @pytest.fixture(autouse=True)
 def _fresh_counters() -> None:
-    """Flow counters, nonces and cached parameters of one test must not leak into the next
-    (same process)."""
-    from hpf.catalog import params
+    """Flow counters, nonces, cached parameters and channel controls of one test must not leak
+    into the next (same process)."""
+    from hpf.catalog import params, snapshot
     from hpf.kit.counters import counters_for
 
     counters_for(None).clear()
     params.clear_cache()
+    snapshot.clear()
 
 
 def _use_database(url: str) -> Iterator[str]:

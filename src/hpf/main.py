@@ -7,6 +7,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hpf.config import get_settings
@@ -71,6 +72,13 @@ def create_app(database_url: str | None = None) -> FastAPI:
 
     @app.exception_handler(Exception)
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+            # The database went away under a pooled connection (restart, failover): the pool
+            # is renewed, and a retry will find it. Not the caller's fault, not a bug.
+            log.warning("database connection lost", path=request.url.path)
+            return JSONResponse({"code": "DATABASE_RECONNECTING",
+                                 "message": "系统繁忙，请稍后重试"}, status_code=503,
+                                headers={"Retry-After": "1"})
         log.error("unhandled", path=request.url.path, error=repr(exc))
         return JSONResponse({"code": "INTERNAL_ERROR", "message": "系统繁忙，请稍后再试"},
                             status_code=500)

@@ -13,15 +13,15 @@ HEAD_ID = 1
 
 def next_link(session: Session) -> tuple[int, str]:
     """Lock the head and return (next seq, previous hash), creating the head on first use."""
-    moved = session.execute(
-        update(AuditHead).where(AuditHead.id == HEAD_ID).values(seq=AuditHead.seq + 1))
-    if moved.rowcount == 0:
+    # One statement locks, moves and reads the head (RETURNING: SQLite 3.35+, PostgreSQL).
+    head = session.execute(
+        update(AuditHead).where(AuditHead.id == HEAD_ID).values(seq=AuditHead.seq + 1)
+        .returning(AuditHead.seq, AuditHead.hash)).first()
+    if head is None:
         # First record ever: a concurrent first append fails on the primary key and retries.
         session.add(AuditHead(id=HEAD_ID, seq=1, hash=GENESIS))
         session.flush()
         return 1, GENESIS
-    head = session.execute(select(AuditHead.seq, AuditHead.hash)
-                           .where(AuditHead.id == HEAD_ID)).one()
     return head.seq, head.hash
 
 

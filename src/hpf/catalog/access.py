@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from hpf.audit import service as audit
 from hpf.catalog import domain as catalog
 from hpf.catalog import hours as hours_rules
-from hpf.catalog import repository
+from hpf.catalog import repository, snapshot
 from hpf.catalog.models import ChannelEvent, ChannelSetting, Deployment
 from hpf.kit import clock, workdays
 from hpf.kit.errors import Forbidden, InvalidInput
@@ -110,7 +110,7 @@ def ensure_open(session: Session, channel: str, *, may_write: bool = True
                 ) -> ChannelSetting | None:
     """The channel's setting if it is open (reopening it when its cool-down has passed; in a
     read-only transaction, `may_write=False`, that raises ReopenDue instead)."""
-    setting = repository.channel_setting(session, channel)
+    setting = snapshot.channel_setting(session, channel)
     if setting is None or setting.is_open:
         return setting
     now = clock.now()
@@ -133,7 +133,7 @@ def check(session: Session, service: catalog.Service, channel: str, *,
     """Refuse a call the channel cannot take now; else the channel's flow thresholds and the
     service's limits there (`may_write`: see ensure_open)."""
     setting = ensure_open(session, channel, may_write=may_write)
-    deployment = repository.deployment(session, service.code, channel)
+    deployment = snapshot.deployment(session, service.code, channel)
     channel_name = catalog.CHANNELS[channel]
     if not offered(service, channel, deployment, staff_at_counter=staff_at_counter):
         raise NotOnChannel(f"「{service.name_zh}」不在{channel_name}提供",
@@ -174,6 +174,7 @@ def set_state(session: Session, setting: ChannelSetting, is_open: bool, *, by_ki
               by_id: int | None, by_name: str, reason: str,
               command_id: int | None = None) -> ChannelEvent:
     """Open or close a channel and record who or which rule did it."""
+    snapshot.clear()
     now = clock.now()
     setting.is_open = is_open
     setting.closed_by_rule = (not is_open) and by_kind == "rule"

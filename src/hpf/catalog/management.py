@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from hpf.catalog import access, params, repository
+from hpf.catalog import access, params, repository, snapshot
 from hpf.catalog import domain as catalog
 from hpf.catalog.hours import DAYS
 from hpf.catalog.models import Deployment, MaintenanceWindow
@@ -163,6 +163,7 @@ def _channel_state(ctx: Ctx, p: ChannelState) -> dict:
 
 
 def _channel_settings(ctx: Ctx, p: ChannelSettings) -> dict:
+    snapshot.clear()  # this process sees the change at once, others within a second
     setting = access.setting_for_update(ctx.session, p.channel)
     for name, value in p.model_dump(exclude={"channel"}).items():
         setattr(setting, name, value)
@@ -171,6 +172,7 @@ def _channel_settings(ctx: Ctx, p: ChannelSettings) -> dict:
 
 
 def _deployment(ctx: Ctx, p: DeploymentChange) -> dict:
+    snapshot.clear()  # this process sees the change at once, others within a second
     row = repository.deployment(ctx.session, p.service, p.channel)
     if row is None:
         row = Deployment(service_code=p.service, channel=p.channel)

@@ -12,7 +12,7 @@ refusal) may close the channel under its automatic rule (hpf.catalog.access).
 import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
-from hpf.catalog import access
+from hpf.catalog import access, snapshot
 from hpf.catalog import repository as catalog_repository
 from hpf.config import get_settings
 from hpf.kit.counters import Counters, counters_for
@@ -43,7 +43,7 @@ def admit(channel: str, kind: str, per_s: int | None, per_min: int | None) -> No
 
 def visit(session: Session, channel: str) -> None:
     """Admit one request of a channel under its visit thresholds."""
-    flow = access.flow_of(catalog_repository.channel_setting(session, channel))
+    flow = access.flow_of(snapshot.channel_setting(session, channel))
     admit(channel, "visit", flow.visits_per_s, flow.visits_per_min)
 
 
