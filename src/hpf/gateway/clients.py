@@ -1,7 +1,8 @@
 """Channel clients (渠道接入终端): registration, revocation and checking a signed request."""
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -101,11 +102,14 @@ def authenticate(session: Session, headers: Mapping[str, str], method: str,
 
 def admit_request(factory: sessionmaker[Session], headers: Mapping[str, str], method: str,
                   path_and_query: str, body: bytes, *, claimed_channel: str | None,
-                  channel_may_be_closed: bool) -> ChannelClient:
+                  channel_may_be_closed: bool,
+                  then: Callable[[Session], Any] | None = None) -> tuple[ChannelClient, Any]:
     """Everything a channel's request must pass before routing: a good signature, the channel
     it claims being the client's own, the channel open (unless the request is one staff need
-    on a closed channel), and the channel's visit thresholds."""
+    on a closed channel), and the channel's visit thresholds. `then` runs in the same read
+    transaction once all that passed (the caller's session lookup); its result comes back."""
     reopen = False
+    extra = None
     # Reads only (a deferred transaction on SQLite): every request passes here, and waiting
     # behind the writers' lock for a read would queue the whole platform behind them.
     with read_transaction(factory) as db:
@@ -121,10 +125,15 @@ def admit_request(factory: sessionmaker[Session], headers: Mapping[str, str], me
             except access.ReopenDue:
                 reopen = True
         db.expunge(client)
+        if then is not None and not reopen:
+            extra = then(db)
     if reopen:  # rare: the cool-down of an automatic closing has just passed
         with factory() as db, db.begin():
             setting = access.ensure_open(db, client.channel)
     if not channel_may_be_closed:
         visits = access.flow_of(setting)
         flow.admit(client.channel, "visit", visits.visits_per_s, visits.visits_per_min)
-    return client
+    if then is not None and reopen:
+        with read_transaction(factory) as db:
+            extra = then(db)
+    return client, extra

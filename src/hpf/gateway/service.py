@@ -126,6 +126,9 @@ def _replay(command: Command, params_hash: str) -> Outcome:
         raise Conflict("同一业务流水号已用于不同的申请内容", code="IDEMPOTENCY_MISMATCH")
     status = 202 if command.status == "pending" else 200
     body = json.loads(command.result_json) if command.result_json else {}
+    if "status" in body and "application_no" not in body:  # a query's, see _run_query
+        body = {"status": body["status"], "application_no": application_no(command),
+                **{k: v for k, v in body.items() if k != "status"}}
     return Outcome(status, body, command.id, replayed=True)
 
 
@@ -278,16 +281,18 @@ def _run_query(factory, service, handler, principal, channel, params, key, valid
         command.decided_at = clock.now()
         command.employer_id = ctx.employer_id or command.employer_id
         command.member_id = ctx.member_id or command.member_id
+        # Stored in the one INSERT, without the application number (it is the id, unknown
+        # until then): _replay puts it back. Same text as the live answer otherwise.
+        stored = {"status": "succeeded", "result": result}
+        command.result_json = json.dumps(stored, ensure_ascii=False, default=str)
         session.add(command)
         session.flush()
         risk.assess_application(session, principal, service.code, False, channel, command.id,
                                 command.member_id, ip)
-        body = {"status": "succeeded", "application_no": application_no(command),
-                "result": result}
-        command.result_json = json.dumps(body, ensure_ascii=False, default=str)
-        session.flush()
         _audit_call(session, command, principal)
-        return Outcome(200, json.loads(command.result_json), command.id)
+        body = {"status": "succeeded", "application_no": application_no(command),
+                **json.loads(command.result_json)}
+        return Outcome(200, body, command.id)
 
 
 def _run(factory, service, handler, principal, channel, params, key, validated, ip=None):

@@ -12,6 +12,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from hpf.gateway.principal import ANONYMOUS, Principal
 from hpf.identity import service as identity
@@ -47,7 +48,7 @@ def get_db(request: Request) -> Iterator[Session]:
 DbSession = Annotated[Session, Depends(get_db, scope="function")]
 
 
-def signed_channel(request: Request) -> str:
+async def signed_channel(request: Request) -> str:
     """The channel of the registered client that signed this request (checked by
     hpf.channels.api.signed before routing)."""
     channel = getattr(request.state, "hpf_channel", None)
@@ -75,36 +76,55 @@ def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def current_principal(request: Request) -> Principal:
+def resolve_in(db: Session, token: str) -> tuple[Principal | None, bool]:
+    """The caller of a token in a read transaction: (principal or None, session due for its
+    idle-expiry slide)."""
+    principal = identity.resolve(db, token, touch=False)
+    return principal, principal is not None and identity.touch_due(db, principal)
+
+
+def settle(factory, found: tuple[Principal | None, bool]) -> tuple[Principal, bool]:
+    """Write the slide a read left due; (the principal or ANONYMOUS, token rejected)."""
+    principal, due = found
+    if due:
+        with factory() as db, db.begin():
+            identity.touch(db, principal.session_id)
+    return (principal, False) if principal is not None else (ANONYMOUS, True)
+
+
+async def current_principal(request: Request) -> Principal:
     """The caller of a live session, or ANONYMOUS.
 
     Resolved in a short transaction of its own, committed before the endpoint runs: the
     endpoint may open its own transactions (gateway.invoke does), and on SQLite an open
     transaction here would block them until busy_timeout.
     """
+    # Async, so the usual case (answered from the request's state) costs no thread hop.
+    resolved = getattr(request.state, "hpf_principal", None)
+    if resolved is not None:  # the signed-request check looked the token up already
+        return resolved
     token = request_token(request)
     request.state.hpf_token_rejected = False
     if token is None:
         return ANONYMOUS
-    factory = request.app.state.session_factory
+    principal, rejected = await run_in_threadpool(_lookup, request.app.state.session_factory,
+                                                  token)
+    request.state.hpf_token_rejected = rejected
+    return principal
+
+
+def _lookup(factory, token: str) -> tuple[Principal, bool]:
     # A read, except every SEEN_WRITE_INTERVAL_S when the idle expiry slides: every signed-in
     # request passes here, and a read need not wait behind the writers' lock.
     with read_transaction(factory) as db:
-        principal = identity.resolve(db, token, touch=False)
-        due = principal is not None and identity.touch_due(db, principal)
-    if due:
-        with factory() as db, db.begin():
-            identity.touch(db, principal.session_id)
-    if principal is None:
-        request.state.hpf_token_rejected = True
-        return ANONYMOUS
-    return principal
+        found = resolve_in(db, token)
+    return settle(factory, found)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
-def require_principal(request: Request, principal: CurrentPrincipal) -> Principal:
+async def require_principal(request: Request, principal: CurrentPrincipal) -> Principal:
     """The caller, who must be logged in (LOGIN_REQUIRED, or SESSION_EXPIRED for a dead token)."""
     if principal.kind == "anonymous":
         if getattr(request.state, "hpf_token_rejected", False):
@@ -121,7 +141,7 @@ def require_staff(role: str | None = None):
     if role is not None and role not in ROLES:
         raise ValueError(f"unknown role {role!r}")
 
-    def staff_principal(principal: RequiredPrincipal) -> Principal:
+    async def staff_principal(principal: RequiredPrincipal) -> Principal:
         if not principal.is_staff:
             raise Forbidden("仅限公积金中心工作人员办理", code="STAFF_ONLY")
         if role is not None and not principal.has_role(role):

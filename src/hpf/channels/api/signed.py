@@ -10,9 +10,11 @@ client's channel lands in `request.state.hpf_channel`.
 from collections.abc import Awaitable, Callable
 
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from hpf.channels.api import deps
 from hpf.gateway import clients
 from hpf.kit.errors import HpfError, InvalidInput, TooLarge
 
@@ -49,25 +51,33 @@ class SignedRequests:
             if body is None:
                 raise TooLarge("提交的内容过大", code="PAYLOAD_TOO_LARGE")
             _refuse_nul(scope, body)
-            channel, client_id = await run_in_threadpool(_verify, scope, body)
+            channel, client_id, caller = await run_in_threadpool(_verify, scope, body)
         except HpfError as exc:
             await error_response(exc)(scope, receive, send)
             return
         state = scope.setdefault("state", {})
         state["hpf_channel"], state["hpf_client"] = channel, client_id
+        if caller is not None:
+            state["hpf_principal"], state["hpf_token_rejected"] = caller
         await self.app(scope, _replay(body, receive), send)
 
 
-def _verify(scope: Scope, body: bytes) -> tuple[str, str]:
+def _verify(scope: Scope, body: bytes) -> tuple[str, str, tuple | None]:
+    """The signing client's channel and id, and the caller of the presented session token
+    (looked up in the same read transaction as the client: one transaction, not two)."""
     headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
     raw_path = scope.get("raw_path") or scope["path"].encode()
     query = scope.get("query_string") or b""
     path = raw_path.decode("latin-1") + (f"?{query.decode('latin-1')}" if query else "")
-    client = clients.admit_request(
-        scope["app"].state.session_factory, _Caseless(headers), scope["method"], path, body,
+    factory = scope["app"].state.session_factory
+    token = deps.request_token(Request(scope))
+    client, found = clients.admit_request(
+        factory, _Caseless(headers), scope["method"], path, body,
         claimed_channel=headers.get(CHANNEL_HEADER, "").strip() or None,
-        channel_may_be_closed=scope["path"].startswith(MANAGEMENT_PATHS))
-    return client.channel, client.client_id
+        channel_may_be_closed=scope["path"].startswith(MANAGEMENT_PATHS),
+        then=(lambda db: deps.resolve_in(db, token)) if token is not None else None)
+    caller = deps.settle(factory, found) if found is not None else None
+    return client.channel, client.client_id, caller
 
 
 def _refuse_nul(scope: Scope, body: bytes) -> None:
