@@ -139,7 +139,7 @@ def check(session: Session, service: catalog.Service, channel: str, *,
         raise NotOnChannel(f"「{service.name_zh}」不在{channel_name}提供",
                            service=service.code, channel=channel)
     now = clock.now()
-    window = repository.maintenance_at(session, channel, service.code, now)
+    window = snapshot.maintenance_at(session, channel, service.code, now)
     if window is not None:
         until = _aware(window.ends_at).astimezone(clock.LOCAL_TZ)
         raise UnderMaintenance(f"系统维护中（{window.reason}），预计{until:%m月%d日 %H:%M}恢复",

@@ -186,6 +186,7 @@ def _deployment(ctx: Ctx, p: DeploymentChange) -> dict:
 
 
 def _maintenance(ctx: Ctx, p: Maintenance) -> dict:
+    snapshot.clear()  # this process sees the window at once, others within a second
     window = MaintenanceWindow(channel=p.channel, service_code=p.service,
                                starts_at=p.starts_at.astimezone(clock.now().tzinfo),
                                ends_at=p.ends_at.astimezone(clock.now().tzinfo),
