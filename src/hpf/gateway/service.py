@@ -249,30 +249,46 @@ def _step_up(factory, service: catalog.Service, handler: registry.Handler, princ
         raise kept
 
 
+def _admit(session: Session, service: catalog.Service, handler: registry.Handler,
+           principal: Principal, channel: str, params: dict[str, Any], key: str | None,
+           validated: dict[str, str], *, may_write: bool = True):
+    """The checks every call meets in its transaction: channel, deployment, hours, flow, the
+    caller's right, the parameters and the user's limits. Returns the replayed Outcome of a
+    retry, else (parsed, canonical text, its hash, amount)."""
+    at_counter = channel == "counter" and principal.kind == "staff"
+    thresholds, limits = access.check(session, service, channel, staff_at_counter=at_counter,
+                                      may_write=may_write)
+    flow.admit(channel, "tx", thresholds.tx_per_s, thresholds.tx_per_min)
+    _authorise(service, handler, principal)
+    parsed = parse_params(handler, params)
+    params_text, params_hash = canonical(parsed.model_dump(mode="json"))
+    validated.update(text=params_text, hash=params_hash)
+    # A retry is answered before the limits and the in-flight rule: it is the same
+    # application, not a second one.
+    if key is not None:
+        existing = _find_by_key(session, principal, key)
+        if existing is not None:
+            return _replay(existing, params_hash)
+    amount = limits_rules.amount_of(parsed)
+    limits_rules.check(session, service.code, principal, amount, limits)
+    return parsed, params_text, params_hash, amount
+
+
 def _run_query(factory, service, handler, principal, channel, params, key, validated, ip):
     """A query (catalogue area "query": reads only) in two steps: the checks and the business
     in a read transaction, then the stored command and its audit record in a short writing
     one. On SQLite the write lock is held for those few statements instead of the whole
     call, so queries, most of a platform's traffic, no longer queue behind each other.
     None when the channel's rule must reopen it first (a write): the caller runs _run."""
-    at_counter = channel == "counter" and principal.kind == "staff"
     with read_transaction(factory) as session:
         try:
-            thresholds, limits = access.check(session, service, channel,
-                                              staff_at_counter=at_counter, may_write=False)
+            admitted = _admit(session, service, handler, principal, channel, params, key,
+                              validated, may_write=False)
         except access.ReopenDue:
             return None
-        flow.admit(channel, "tx", thresholds.tx_per_s, thresholds.tx_per_min)
-        _authorise(service, handler, principal)
-        parsed = parse_params(handler, params)
-        params_text, params_hash = canonical(parsed.model_dump(mode="json"))
-        validated.update(text=params_text, hash=params_hash)
-        if key is not None:
-            existing = _find_by_key(session, principal, key)
-            if existing is not None:
-                return _replay(existing, params_hash)
-        limits_rules.check(session, service.code, principal, limits_rules.amount_of(parsed),
-                           limits)
+        if isinstance(admitted, Outcome):
+            return admitted
+        parsed, params_text, params_hash, _amount = admitted
         ctx = Ctx(session, principal, channel, None)
         result = handler.execute(ctx, parsed)
     with factory() as session, session.begin():
@@ -302,21 +318,11 @@ def _run(factory, service, handler, principal, channel, params, key, validated, 
         if outcome is not None:
             return outcome
     with factory() as session, session.begin():
-        at_counter = channel == "counter" and principal.kind == "staff"
-        thresholds, limits = access.check(session, service, channel, staff_at_counter=at_counter)
-        flow.admit(channel, "tx", thresholds.tx_per_s, thresholds.tx_per_min)
-        _authorise(service, handler, principal)
-        parsed = parse_params(handler, params)
-        params_text, params_hash = canonical(parsed.model_dump(mode="json"))
-        validated.update(text=params_text, hash=params_hash)
-        # A retry is answered before the limits and the in-flight rule: it is the same
-        # application, not a second one.
-        if key is not None:
-            existing = _find_by_key(session, principal, key)
-            if existing is not None:
-                return _replay(existing, params_hash)
-        amount = limits_rules.amount_of(parsed)
-        limits_rules.check(session, service.code, principal, amount, limits)
+        admitted = _admit(session, service, handler, principal, channel, params, key,
+                          validated)
+        if isinstance(admitted, Outcome):
+            return admitted
+        parsed, params_text, params_hash, amount = admitted
         limits_rules.refuse_in_flight(session, limits_rules.own_key(service.code, principal))
         command = _new_command(service, principal, channel, params_text, params_hash, key,
                                "running")
