@@ -19,7 +19,7 @@ from hpf.jobs.runner import JobResult, id_ranges, run_job
 from hpf.kit.money import format_yuan
 from hpf.ledger import domain as ledger_domain
 from hpf.ledger.models import LedgerAccount, Posting
-from hpf.notices.service import send_sms
+from hpf.notices.service import send_sms_many
 
 JOB = "balance-notices"
 TEMPLATE = "push.balance"
@@ -55,15 +55,9 @@ def notify_range(session: Session, day: date, lo: int, hi: int) -> int:
         Posting.id.in_([r[4] for r in rows]))).all())
     phones = dict(session.execute(select(Member.id, Member.phone).where(
         Member.id.in_([r[1] for r in rows]))).all())
-    sent = 0
-    for _account_id, member_id, credit, debit, last_id in rows:
-        phone = phones.get(member_id)
-        if not phone:
-            continue
-        send_sms(session, phone, TEMPLATE, _text(day, int(credit), int(debit),
-                                                 balances[last_id]))
-        sent += 1
-    return sent
+    return send_sms_many(session, [
+        (phones[member_id], TEMPLATE, _text(day, int(credit), int(debit), balances[last_id]))
+        for _account_id, member_id, credit, debit, last_id in rows if phones.get(member_id)])
 
 
 def run_balance_notices(factory: sessionmaker[Session], day: date, *,

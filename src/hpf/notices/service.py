@@ -9,13 +9,24 @@ from hpf.notices.models import OutboxMessage
 SMS_SIGNATURE = "【住房公积金】"
 
 
+def _message(phone: str, template: str, content: str) -> OutboxMessage:
+    return OutboxMessage(channel="sms", recipient=phone, template=template,
+                         content=(SMS_SIGNATURE + content)[:1000], status="queued")
+
+
 def send_sms(session: Session, phone: str, template: str, content: str) -> OutboxMessage:
     """Queue an SMS; the 12329 downlink worker delivers it (issue: channels)."""
-    message = OutboxMessage(channel="sms", recipient=phone, template=template,
-                            content=(SMS_SIGNATURE + content)[:1000], status="queued")
+    message = _message(phone, template, content)
     session.add(message)
     session.flush()
     return message
+
+
+def send_sms_many(session: Session, messages: list[tuple[str, str, str]]) -> int:
+    """Queue many SMS (phone, template, content) with one flush (batch jobs); how many."""
+    session.add_all([_message(*m) for m in messages])
+    session.flush()
+    return len(messages)
 
 
 def latest(session: Session, recipient: str | None = None, limit: int = 50) -> list[OutboxMessage]:

@@ -120,7 +120,7 @@ def _read(ctx: Ctx, p: Reading, kind: str) -> dict:
     stmt = select(Article).where(Article.kind == kind, Article.status == "published",
                                  Article.channels.contains(ctx.channel))
     if p.q:
-        stmt = stmt.where(Article.title.contains(p.q))
+        stmt = stmt.where(Article.title.contains(p.q, autoescape=True))
     rows = session.scalars(stmt.order_by(Article.published_at.desc(), Article.id.desc())
                            .offset((p.page - 1) * p.page_size).limit(p.page_size)).all()
     # `contains` on the comma list could match a longer code; keep exact channel matches.
