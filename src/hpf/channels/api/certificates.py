@@ -58,19 +58,8 @@ class RevokeIn(_Body):
                         description="注销原因")
 
 
-class CertificateOut(BaseModel):
-    serial: str
-    kind: str
-    login_name: str
-    display_name: str
-    subject: str
-    fingerprint: str
-    status: str
-    not_before: datetime
-    not_after: datetime
-    issued_at: datetime
-    revoked_at: datetime | None
-    reason: str | None
+# The use case's view is the answer: FastAPI serialises the dataclass itself.
+CertificateOut = certificates.CertificateView
 
 
 class IssuedOut(BaseModel):
@@ -119,7 +108,7 @@ def list_certificates(db: DbSession, admin: Admin,
     """Issued certificates, newest first."""
     views = certificates.list_certificates(db, kind=kind, login_name=login_name,
                                            status=cert_status, limit=limit, offset=offset)
-    return CertificateListOut(items=[CertificateOut(**vars(v)) for v in views])
+    return CertificateListOut(items=views)
 
 
 @router.post("/api/v1/mgmt/certificates", response_model=IssuedOut,
@@ -141,4 +130,4 @@ def revoke(serial: Annotated[str, FastApiPath(max_length=80)], body: RevokeIn, d
            admin: Admin) -> CertificateOut:
     """Revoke a certificate; the operator's open sessions end with it."""
     record = certificates.revoke(db, admin, serial, body.reason)
-    return CertificateOut(**vars(certificates.view_of(db, record)))
+    return certificates.view_of(db, record)
