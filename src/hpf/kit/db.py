@@ -14,6 +14,7 @@ from sqlalchemy import BigInteger, Engine, Integer, MetaData, create_engine, eve
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from hpf.config import get_settings
+from hpf.kit.sqlite_writer import WriterConnection, lock_for
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -39,10 +40,14 @@ _engines: dict[str, Engine] = {}
 _factories: dict[str, sessionmaker[Session]] = {}
 
 
-def _sqlite_setup(engine: Engine) -> None:
+def _sqlite_setup(engine: Engine, path: str) -> None:
+    write_lock = lock_for(str(Path(path).resolve())) if path else None
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):  # noqa: ANN001
         dbapi_conn.isolation_level = None  # we emit BEGIN ourselves
+        if isinstance(dbapi_conn, WriterConnection):
+            dbapi_conn.write_lock = write_lock
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
@@ -58,6 +63,10 @@ def _sqlite_setup(engine: Engine) -> None:
         # read_transaction()s begin deferred and, under WAL, neither wait for nor block them.
         if conn.get_execution_options().get(READ_ONLY_OPTION):
             conn.exec_driver_sql("BEGIN")
+            return
+        dbapi_conn = conn.connection.dbapi_connection
+        if isinstance(dbapi_conn, WriterConnection):
+            dbapi_conn.begin_write()  # queues behind this process's other writers first
         else:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
@@ -69,12 +78,18 @@ def make_engine(url: str | None = None) -> Engine:
         return _engines[url]
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
+        on_disk = bool(path) and path != ":memory:" and url.count("/") >= 3
+        if on_disk:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # A pool as large as the server's thread pool would use: a request can hold two
+        # connections (a read and a write), and connections beyond the pool are opened and
+        # closed per checkout, each paying the PRAGMAs and the WAL index mapping.
+        pool = {"pool_size": 20, "max_overflow": 20} if on_disk else {}
         engine = create_engine(
-            url, echo=get_settings().sql_echo, connect_args={"check_same_thread": False}
+            url, echo=get_settings().sql_echo, **pool,
+            connect_args={"check_same_thread": False, "factory": WriterConnection},
         )
-        _sqlite_setup(engine)
+        _sqlite_setup(engine, path if on_disk else "")
     else:
         if url.startswith("postgresql://"):
             url_driver = "postgresql+psycopg://" + url[len("postgresql://") :]
