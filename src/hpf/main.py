@@ -1,5 +1,8 @@
 """create_app(): the API, the pages, the staff console, behind the gateway."""
 
+import contextlib
+import gc
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import structlog
@@ -18,11 +21,26 @@ from hpf.kit.logs import configure_logging
 log = structlog.get_logger()
 
 
+@contextlib.asynccontextmanager
+async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    """Server start: move everything loaded so far out of the collector's sight.
+
+    The application's own objects (routes, models, SQLAlchemy metadata, templates: about
+    200,000) live as long as the process. Left in the oldest generation, every full collection
+    walks them all and stalls each request in flight by 70-90 ms, which was most of the p99
+    at half load (bench.gateway_http). Frozen, a full collection walks only what requests
+    created since.
+    """
+    gc.collect()
+    gc.freeze()
+    yield
+
+
 def create_app(database_url: str | None = None) -> FastAPI:
     """Build the application bound to a database."""
     settings = get_settings()
     configure_logging()  # personal data masked in every log line (hpf.kit.logs)
-    app = FastAPI(title="住房公积金综合服务平台", version="0.1.0",
+    app = FastAPI(title="住房公积金综合服务平台", version="0.1.0", lifespan=_lifespan,
                   description="Housing Provident Fund comprehensive service platform")
     app.state.session_factory = session_factory(database_url or settings.database_url)
     from hpf.channels.api.signed import SignedRequests, error_response
