@@ -54,6 +54,14 @@ class SqliteEngine:
         finally:
             conn.close()
 
+    def settle(self, url: str) -> None:
+        """Fold the WAL into the database file, so no checkpoint falls due while timing."""
+        conn = sqlite3.connect(self._path(url))
+        try:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            conn.close()
+
     def clone(self, label: str) -> str:
         dest = self.root / f"{label}-{next(self._numbers)}.sqlite3"
         src = sqlite3.connect(self._path(self.base_url))
@@ -123,6 +131,10 @@ class PgEngine:
     def seal_base(self) -> None:
         # CREATE DATABASE ... TEMPLATE refuses while anyone is connected to the template.
         db.dispose_all()
+
+    def settle(self, url: str) -> None:
+        """Write every dirty page now, so no checkpoint falls due while timing."""
+        self.server.execute("CHECKPOINT")
 
     def clone(self, label: str) -> str:
         name = f"bench_{label}_{next(self._numbers)}"
