@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     identity_source_url: str | None = None
     bank_adapter: str = "local"
     bank_adapter_url: str | None = None
+    # Data-exchange platform (数据共享交换平台): one base URL, each source a path under it
+    # (property registry, housing transactions, tax, civil affairs, social security ...).
+    shared_data_adapter: str = "local"
+    shared_data_url: str | None = None
     remote_centre_adapter: str = "local"
     remote_centre_url: str | None = None
     http_timeout_s: float = 5.0
