@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     identity_source_url: str | None = None
     bank_adapter: str = "local"
     bank_adapter_url: str | None = None
+    # Payout batch and statement files of the local bank exchange; empty: {var_dir}/bank-files.
+    bank_files_dir: Path | None = None
     # Data-exchange platform (数据共享交换平台): one base URL, each source a path under it
     # (property registry, housing transactions, tax, civil affairs, social security ...).
     shared_data_adapter: str = "local"
