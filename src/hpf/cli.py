@@ -462,6 +462,31 @@ def cert_list(login_name: str | None = typer.Option(None, "--login"),
     console.print(table)
 
 
+registry_app = typer.Typer(help="Shared-data registry tables (共享数据) loaded from the data "
+                                "bureau's CSV files (docs/data-sources.md)", no_args_is_help=True)
+app.add_typer(registry_app, name="registry")
+
+
+@registry_app.command("load")
+def registry_load(source: str = typer.Argument(..., help="property | contract | maintenance | "
+                                                        "invoice"),
+                  file: Path = typer.Argument(..., help="CSV file, UTF-8, header row")) -> None:
+    """Validate and upsert a registry file; list refused rows by line number (exit 1 if any)."""
+    from hpf.exchange import housing_load
+    from hpf.kit.errors import HpfError
+
+    try:
+        report = housing_load.load_file(None, source, file)
+    except HpfError as exc:
+        console.print(f"{exc.code}: {exc.message}", style="red", markup=False)
+        raise typer.Exit(2) from None
+    for line, reason in report.refused:
+        console.print(f"第 {line} 行 (line {line}): {reason}", style="red", markup=False)
+    console.print(f"{source}: 导入 {report.loaded} 行，拒绝 {report.refused_count} 行 "
+                  f"(loaded {report.loaded}, refused {report.refused_count})")
+    raise typer.Exit(1 if report.refused_count else 0)
+
+
 def main() -> None:
     """Entry point of the `hpf` script."""
     from hpf.kit.logs import configure_logging
