@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     session_absolute_timeout_s: int = 8 * 3600
     max_request_bytes: int = 2 * 1024 * 1024
     max_upload_bytes: int = 5 * 1024 * 1024
+    # Application materials (申请材料), encrypted, named by SHA-256; empty means var_dir/materials.
+    materials_dir: Path | None = None
     # External systems: "local" uses the registry tables we hold; "http" calls the URL below.
     identity_source: str = "local"
     identity_source_url: str | None = None

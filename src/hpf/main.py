@@ -114,6 +114,9 @@ def create_app(database_url: str | None = None) -> FastAPI:
     from hpf.channels.api import security
 
     app.include_router(security.router)
+    from hpf.channels.api import materials
+
+    app.include_router(materials.router)
 
     @app.get("/healthz", include_in_schema=False)
     def health() -> dict:

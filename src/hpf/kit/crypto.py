@@ -79,6 +79,24 @@ class FieldCipher:
         except (binascii.Error, InvalidTag, UnicodeError, ValueError) as exc:
             raise ValueError("undecryptable") from exc
 
+    def encrypt_bytes(self, data: bytes, context: str) -> bytes:
+        """Encrypt a binary document (an uploaded file) bound to `context`: nonce + ciphertext."""
+        nonce = os.urandom(NONCE_BYTES)
+        return VERSION.encode("ascii") + nonce + self._aead.encrypt(nonce, data,
+                                                                    context.encode("utf-8"))
+
+    def decrypt_bytes(self, sealed: bytes, context: str) -> bytes:
+        """Decrypt what `encrypt_bytes` made for the same context; ValueError otherwise."""
+        head = len(VERSION)
+        if not sealed.startswith(VERSION.encode("ascii")) \
+                or len(sealed) < head + NONCE_BYTES + TAG_BYTES:
+            raise ValueError("undecryptable")
+        try:
+            return self._aead.decrypt(sealed[head:head + NONCE_BYTES],
+                                      sealed[head + NONCE_BYTES:], context.encode("utf-8"))
+        except InvalidTag as exc:
+            raise ValueError("undecryptable") from exc
+
     def blind_index(self, value: str, context: str) -> str:
         """Deterministic lookup token of an already normalised value within `context`."""
         message = (context + "\x00" + value).encode("utf-8")
