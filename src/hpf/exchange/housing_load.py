@@ -269,14 +269,14 @@ def load_file(url: str | None, source: str, path: Path, *, chunk_rows: int = CHU
         raise InvalidInput("文件过大", code="REGISTRY_FILE_TOO_LARGE")
     today = clock.today()
     report = LoadReport(source)
-    rows = _rows(path)
-    _, header = next(rows)
-    missing = [c for c in spec.columns if c not in header["__header__"]]
-    if missing:
-        raise InvalidInput(f"{spec.title}文件缺少列：{', '.join(missing)}",
-                           code="REGISTRY_FILE_COLUMNS", missing=missing)
     chunk: list[Parsed] = []
     try:
+        rows = _rows(path)
+        _, header = next(rows)
+        missing = [c for c in spec.columns if c not in header["__header__"]]
+        if missing:
+            raise InvalidInput(f"{spec.title}文件缺少列：{', '.join(missing)}",
+                               code="REGISTRY_FILE_COLUMNS", missing=missing)
         for line, row in rows:
             if None in row:
                 report.refuse(line, "列数多于表头")
