@@ -23,6 +23,7 @@ from hpf.materials import service as materials
 
 router = APIRouter(prefix="/api/v1", tags=["materials"], dependencies=[Depends(signed_channel)])
 MAX_ID = 2**63 - 1
+MEMBER_NO = r"^\d+$"  # as the queries take it: digits only (no NUL reaches the database)
 
 
 def _owner(session: Session, principal: Principal, member_no: str | None) -> tuple[str, int]:
@@ -58,7 +59,7 @@ async def upload_material(
     channel: Channel,
     code: Annotated[str, Form(max_length=32)],
     file: Annotated[UploadFile, File()],
-    member_no: Annotated[str | None, Form(max_length=32)] = None,
+    member_no: Annotated[str | None, Form(max_length=20, pattern=MEMBER_NO)] = None,
 ) -> dict[str, Any]:
     """Upload one supporting document (PDF, JPG or PNG) for a later application."""
     limit = get_settings().max_upload_bytes
@@ -75,7 +76,7 @@ async def upload_material(
 def list_materials(
     db: DbSession,
     principal: RequiredPrincipal,
-    member_no: Annotated[str | None, Query(max_length=32)] = None,
+    member_no: Annotated[str | None, Query(max_length=20, pattern=MEMBER_NO)] = None,
     limit: Annotated[int, Query(ge=1, le=materials.MAX_LIST)] = materials.MAX_LIST,
 ) -> dict[str, Any]:
     """The caller's own materials, unused first; reviewing staff name a member."""
