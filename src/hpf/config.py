@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     bank_adapter_url: str | None = None
     # Payout batch and statement files of the local bank exchange; empty: {var_dir}/bank-files.
     bank_files_dir: Path | None = None
+    # The centre's settlement account (委托银行结算户) that withdrawal payouts are paid from,
+    # named in the header of every payout instruction file.
+    payout_account_no: str = "2502010109000012345"
     # Data-exchange platform (数据共享交换平台): one base URL, each source a path under it
     # (property registry, housing transactions, tax, civil affairs, social security ...).
     shared_data_adapter: str = "local"

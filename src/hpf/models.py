@@ -13,8 +13,10 @@ from hpf.identity import security_models  # noqa: F401
 from hpf.jobs import models as jobs_models  # noqa: F401
 from hpf.kit.db import Base
 from hpf.ledger import models as ledger_models  # noqa: F401
+from hpf.materials import models as materials_models  # noqa: F401
 from hpf.notices import models as notices_models  # noqa: F401
 from hpf.publishing import models as publishing_models  # noqa: F401
 from hpf.risk import models as risk_models  # noqa: F401
+from hpf.withdrawals import models as withdrawals_models  # noqa: F401
 
 metadata = Base.metadata

@@ -12,15 +12,15 @@ def test_catalogue_endpoint_and_refusals(sqlite_url):
         codes = {s["code"]: s for s in body["items"]}
         assert codes["dep.remit"]["available"] is True
         assert codes["dep.interest_settle"]["available"] is True  # a backend job
-        assert codes["wd.purchase"]["available"] is False
+        assert codes["loan.apply"]["available"] is False
         assert body["channels"]["wechat"] == "微信公众号"
         # Everything but the catalogue needs a registered client's signature.
         r = client.post("/api/v1/services/q.unit_info", json={})
         assert r.status_code == 401 and r.json()["code"] == "CLIENT_REQUIRED"
         client.auth = channels.signer()
-        r = client.post("/api/v1/services/wd.purchase", json={})
+        r = client.post("/api/v1/services/loan.apply", json={})
         assert r.status_code == 404 and r.json()["code"] == "SERVICE_NOT_AVAILABLE"
-        assert "购买自住住房提取" in r.json()["message"]
+        assert "贷款受理" in r.json()["message"]
         r = client.post("/api/v1/services/no.such", json={})
         assert r.status_code == 404 and r.json()["code"] == "UNKNOWN_SERVICE"
         r = client.post("/api/v1/services/q.unit_info", json={})

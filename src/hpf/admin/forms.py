@@ -27,6 +27,13 @@ LABELS = {
     "min_fen": "单笔最低限额（元）", "max_fen": "单笔最高限额（元）",
     "daily_max_fen": "当日累计限额（元）", "starts_at": "维护开始时间", "ends_at": "维护结束时间",
     "key": "参数", "effective_from": "生效日期", "value": "取值",
+    # Withdrawal applications (提取申请) in the approval queue.
+    "member_no": "个人账号", "amount_fen": "金额（分）", "bank_code": "收款银行",
+    "card_no": "银行卡号", "contract_no": "购房合同编号", "cert_no": "不动产权证号",
+    "invoice_nos": "发票号码", "loan_contract_no": "贷款合同编号",
+    "illness_record_no": "病历编号", "rent_months": "租房月数",
+    "schedule_months": "约定提取月数", "materials": "申请材料", "heir_name": "继承人",
+    "heir_id_number": "继承人身份证号",
 }
 # Form field (in yuan) -> parameter (in fen).
 YUAN_FIELDS = {"min_yuan": "min_fen", "max_yuan": "max_fen", "daily_max_yuan": "daily_max_fen"}

@@ -57,6 +57,13 @@ DEFAULTS: dict[str, tuple[str, list[tuple[date, Any]]]] = {
     "risk.failed_logins_alert": ("连续失败几次后登录成功即预警", [(date(2000, 1, 1), 3)]),
     "risk.applications_per_ip_hour": ("同一地址每小时业务申请预警阈值", [(date(2000, 1, 1), 30)]),
     "consent.validity_days": ("数据共享授权有效期（天）", [(date(2000, 1, 1), 365)]),
+    "withdrawal.min_balance_fen": ("部分提取后账户须保留的最低余额（分）",
+                                   [(date(2000, 1, 1), 1_000)]),
+    "withdrawal.rent_monthly_cap_fen": ("租房提取每人每月限额（分）", [(date(2000, 1, 1), 150_000)]),
+    "withdrawal.property_fee_cap_fen_per_m2_month": ("物业费提取每平方米每月限额（分）",
+                                                     [(date(2000, 1, 1), 200)]),
+    "withdrawal.purchase_window_days": ("购房后可申请提取的期限（天）", [(date(2000, 1, 1), 730)]),
+    "withdrawal.non_local_sealed_months": ("非本市户口离职提取须封存月数", [(date(2000, 1, 1), 6)]),
 }
 
 
@@ -77,6 +84,9 @@ BOUNDS: dict[str, tuple[int, int]] = {
     "auth.captcha_after_failures": (0, 20), "auth.captcha_after_ip_failures": (1, 1000),
     "risk.phone_change_hold_h": (0, 720), "risk.failed_logins_alert": (1, 100),
     "risk.applications_per_ip_hour": (1, 100_000), "consent.validity_days": (1, 3650),
+    "withdrawal.min_balance_fen": (0, 10_000_000), "withdrawal.rent_monthly_cap_fen": (0, 10_000_000),
+    "withdrawal.property_fee_cap_fen_per_m2_month": (0, 100_000),
+    "withdrawal.purchase_window_days": (30, 3650), "withdrawal.non_local_sealed_months": (0, 60),
 }
 CHOICES: dict[str, tuple[str, ...]] = {"deposit.rounding_unit": ("fen", "jiao", "yuan")}
 CODE_LISTS = ("security.step_up_services",)

@@ -1,8 +1,8 @@
 """Stored commands (every call) and their approvals (maker-checker)."""
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, func
+from sqlalchemy import BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hpf.kit.db import Base, BigId
@@ -44,6 +44,8 @@ class Command(Base):
     approvals: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The decision deadline of a pending application, when its business has one.
+    due_on: Mapped[date | None] = mapped_column(Date)
 
     __table_args__ = (
         Index("ix_gateway_command_idem", "actor_kind", "actor_id", "idempotency_key",

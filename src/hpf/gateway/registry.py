@@ -3,6 +3,7 @@
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, model_validator
@@ -53,6 +54,9 @@ class Ctx:
     # Set by a handler so the command is filed under the employer/member it concerns.
     employer_id: int | None = None
     member_id: int | None = None
+    # Set by a reviewed business with a statutory decision deadline (withdrawals: 3 working
+    # days); the approval queue shows what is about to miss it.
+    due_on: date | None = None
 
 
 Execute = Callable[[Ctx, Any], dict]
@@ -169,5 +173,6 @@ def load_components() -> None:
         import hpf.identity.handlers  # noqa: F401
         import hpf.publishing.service  # noqa: F401
         import hpf.queries.handlers  # noqa: F401
+        import hpf.withdrawals.handlers  # noqa: F401
 
         _loaded = True

@@ -15,6 +15,7 @@ flow refusal not even that).
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from pydantic import ValidationError
@@ -31,7 +32,7 @@ from hpf.gateway.models import Approval, Command
 from hpf.gateway.principal import Principal
 from hpf.gateway.registry import Ctx
 from hpf.identity import stepup
-from hpf.kit import clock
+from hpf.kit import clock, workdays
 from hpf.kit.db import read_transaction
 from hpf.kit.errors import (
     Conflict,
@@ -51,7 +52,9 @@ MAX_KEY_LENGTH = 64
 # Which principals may call a service of each catalogue actor. Staff act for anyone at the
 # counter; "public" services need no login.
 ACTOR_PRINCIPALS = {
-    "member": {"member", "staff"},
+    # "system": a job carrying out a standing instruction the member signed (约定提取), as the
+    # in-process SYSTEM principal, which no channel can present.
+    "member": {"member", "staff", "system"},
     "unit": {"unit", "staff"},
     "developer": {"developer", "staff"},
     "staff": {"staff"},
@@ -338,6 +341,7 @@ def _run(factory, service, handler, principal, channel, params, key, validated, 
         if levels > 0:
             command.status = "pending"
             command.required_approvals = levels
+            command.due_on = ctx.due_on
             _hold_in_flight(session, command, principal, ctx)
             body = {
                 "status": "pending", "application_no": application_no(command),
@@ -545,6 +549,7 @@ def pending(session: Session, limit: int = 100, service_prefix: str | None = Non
         stmt = stmt.where(Command.service_code.startswith(service_prefix))
     rows = session.scalars(stmt).all()
     holds = risk.holds_of(session, [c.id for c in rows])
+    today = clock.today()
     return [
         {
             "command_id": c.id, "application_no": application_no(c),
@@ -552,6 +557,19 @@ def pending(session: Session, limit: int = 100, service_prefix: str | None = Non
             "channel": c.channel, "actor": c.actor_name, "created_at": c.created_at,
             "approvals": c.approvals, "approvals_required": c.required_approvals,
             "params": json.loads(c.params_json), "risk": holds.get(c.id, []),
+            "due_on": c.due_on, "due_state": due_state(c.due_on, today),
         }
         for c in rows
     ]
+
+
+def due_state(due_on: date | None, today: date) -> str | None:
+    """Where an application stands against its decision deadline: overdue, due today, due on
+    the next working day (about to miss it), or None (no deadline, or time enough)."""
+    if due_on is None:
+        return None
+    if due_on < today:
+        return "overdue"
+    if due_on == today:
+        return "due_today"
+    return "due_soon" if due_on <= workdays.next_workday(today) else None

@@ -117,3 +117,10 @@ def mask_phone(phone: str) -> str:
     if len(phone) < 8:
         return "*" * len(phone)
     return phone[:3] + "****" + phone[-4:]
+
+
+def mask_bank_card(card: str) -> str:
+    """Show only the first 4 and last 4 digits of a bank card (a short one hidden whole)."""
+    if len(card) < 12:
+        return "*" * len(card)
+    return card[:4] + "****" + card[-4:]

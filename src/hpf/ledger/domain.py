@@ -41,6 +41,8 @@ ENTRY_TYPES = {
     "transfer_out": "异地转出",
     "transfer_local": "同城转移",
     "withdrawal": "提取",
+    "withdrawal_paid": "提取付款",
+    "withdrawal_return": "提取退回",
     "close_interest": "销户结息",
     "receipt": "收款",
     "suspense_match": "暂收款核销",

@@ -91,9 +91,9 @@ def test_channels_and_the_catalogue(city, monkeypatch):
     _refused(city.call("q.member_account", {}, me, channel="fax"), 403, "CHANNEL_MISMATCH")
     body = _refused(city.call("dep.nothing", {}, me), 404, "UNKNOWN_SERVICE")
     assert body["details"] == {"service": "dep.nothing"}
-    body = _refused(city.call("wd.purchase", {}, me), 404, "SERVICE_NOT_AVAILABLE")
-    assert body["details"] == {"service": "wd.purchase"}
-    assert "购买自住住房提取" in body["message"]
+    body = _refused(city.call("loan.apply", {}, me), 404, "SERVICE_NOT_AVAILABLE")
+    assert body["details"] == {"service": "loan.apply"}
+    assert "贷款受理" in body["message"]
     _refused(city.call("q.member_account", {}, me, key="short"), 422, "INVALID_IDEMPOTENCY_KEY")
 
     # A counter-only service (here a stand-in for loan.settle, deployed on counter and kiosk)

@@ -1,0 +1,207 @@
+"""Paying approved withdrawals through the banks: instruction files out, statements back.
+
+`make_batches` groups approved applications by bank into instruction files
+(hpf.exchange.bank_files) and records each batch before it is sent, so a batch whose submission
+failed or whose answer was lost is sent again with the same bytes (`submit_pending`).
+`reconcile` reads each bank's statement: a paid line moves the money from payouts pending to the
+bank; a failed line, or an application missing from a statement that covers its batch, returns
+the money to the member's account. Each outcome sends the member a notice.
+"""
+
+import hashlib
+import json
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from hpf.config import get_settings
+from hpf.deposits.models import M_WITHDRAWN_CLOSED, Member
+from hpf.exchange import bank_files
+from hpf.kit import clock
+from hpf.kit.money import format_yuan
+from hpf.ledger import domain as ledger_domain
+from hpf.ledger import service as ledger
+from hpf.ledger.models import LedgerAccount
+from hpf.notices.service import send_sms
+from hpf.withdrawals import kinds
+from hpf.withdrawals.models import (
+    APPROVED,
+    FAILED,
+    PAID,
+    PAYING,
+    WdApplication,
+    WdPayoutBatch,
+)
+
+MAX_LINES_PER_BATCH = 5000
+MISSING_CODE, MISSING_REASON = "9999", "银行回单无此笔付款"
+
+
+def make_batches(session: Session, today: date | None = None) -> list[str]:
+    """File every approved application into a new batch per bank; the new batch numbers."""
+    today = today or clock.today()
+    made: list[str] = []
+    banks = session.scalars(select(WdApplication.bank_code).where(
+        WdApplication.status == APPROVED).distinct().order_by(WdApplication.bank_code)).all()
+    for bank in banks:
+        while True:
+            apps = session.scalars(
+                select(WdApplication).where(WdApplication.status == APPROVED,
+                                            WdApplication.bank_code == bank)
+                .order_by(WdApplication.id).limit(MAX_LINES_PER_BATCH).with_for_update()).all()
+            if not apps:
+                break
+            made.append(_new_batch(session, bank, apps, today))
+    return made
+
+
+def _new_batch(session: Session, bank: str, apps: list[WdApplication], today: date) -> str:
+    taken = session.scalar(select(func.count()).select_from(WdPayoutBatch).where(
+        WdPayoutBatch.bank_code == bank, WdPayoutBatch.created_on == today)) or 0
+    batch_no = f"WD{today:%Y%m%d}{bank}{taken + 1:04d}"
+    for seq, app in enumerate(apps, start=1):
+        app.status, app.batch_no, app.batch_seq = PAYING, batch_no, seq
+    content = batch_file(batch_no, today, apps)
+    session.add(WdPayoutBatch(
+        batch_no=batch_no, bank_code=bank, created_on=today, count=len(apps),
+        total_fen=sum(a.amount_fen for a in apps), status="created",
+        sha256=hashlib.sha256(content).hexdigest()))
+    session.flush()
+    return batch_no
+
+
+def batch_file(batch_no: str, created_on: date, apps: list[WdApplication]) -> bytes:
+    """The instruction file of a batch, rebuilt byte for byte from its applications."""
+    items = [bank_files.PayoutInstruction(
+        seq=a.batch_seq, reference=a.application_no, bank_code=a.bank_code, card_no=a.card_no,
+        account_name=a.account_name, amount_fen=a.amount_fen, memo=kinds.kind(a.kind).name_zh)
+        for a in sorted(apps, key=lambda a: a.batch_seq)]
+    return bank_files.write_batch(batch_no, created_on, get_settings().payout_account_no, items)
+
+
+def _apps_of(session: Session, batch_no: str) -> list[WdApplication]:
+    return list(session.scalars(select(WdApplication).where(WdApplication.batch_no == batch_no)
+                                .order_by(WdApplication.batch_seq)))
+
+
+def submit_pending(session: Session, exchange, only: str | None = None) -> list[str]:
+    """Send every batch (or `only` one) not yet acknowledged, the same bytes each time; the
+    batches sent."""
+    sent = []
+    stmt = select(WdPayoutBatch).where(WdPayoutBatch.status == "created")
+    if only is not None:
+        stmt = stmt.where(WdPayoutBatch.batch_no == only)
+    for batch in session.scalars(stmt.order_by(WdPayoutBatch.batch_no).with_for_update()).all():
+        content = batch_file(batch.batch_no, batch.created_on, _apps_of(session, batch.batch_no))
+        if hashlib.sha256(content).hexdigest() != batch.sha256:
+            raise RuntimeError(f"batch {batch.batch_no} no longer matches its record")
+        exchange.submit(batch.bank_code, batch.batch_no, content)
+        batch.status = "submitted"
+        sent.append(batch.batch_no)
+    session.flush()
+    return sent
+
+
+def reconcile(session: Session, exchange, today: date | None = None,
+              only: str | None = None) -> dict:
+    """Match every submitted batch's (or `only` one's) statement, when the bank has one."""
+    today = today or clock.today()
+    summary = {"batches": 0, "paid": 0, "failed": 0, "problems": []}
+    stmt = select(WdPayoutBatch).where(WdPayoutBatch.status == "submitted")
+    if only is not None:
+        stmt = stmt.where(WdPayoutBatch.batch_no == only)
+    for batch in session.scalars(stmt.order_by(WdPayoutBatch.batch_no).with_for_update()).all():
+        content = exchange.statement(batch.bank_code, batch.batch_no)
+        if content is None:
+            continue  # not processed by the bank yet
+        statement = bank_files.read_statement(content)
+        paid, failed, problems = _match(session, batch, statement, today)
+        batch.status, batch.settled_on = "settled", today
+        batch.paid_count, batch.failed_count = paid, failed
+        batch.problems = json.dumps(problems, ensure_ascii=False) if problems else None
+        summary["batches"] += 1
+        summary["paid"] += paid
+        summary["failed"] += failed
+        summary["problems"] += problems
+    session.flush()
+    return summary
+
+
+def _match(session: Session, batch: WdPayoutBatch, statement, today: date):
+    apps = {a.application_no: a for a in _apps_of(session, batch.batch_no)}
+    paid = failed = 0
+    problems: list[str] = []
+    if statement.batch_no != batch.batch_no:
+        return 0, 0, [f"{batch.batch_no}: 回单批次号为 {statement.batch_no}，未处理"]
+    for line in statement.lines:
+        app = apps.pop(line.reference, None)
+        if app is None or app.status != PAYING:
+            problems.append(f"{batch.batch_no}#{line.seq}: 回单所列 {line.reference} 不在本批次")
+            continue
+        if line.amount_fen != app.amount_fen:
+            problems.append(f"{batch.batch_no}#{line.seq}: 金额 {line.amount_fen} 与指令 "
+                            f"{app.amount_fen} 不符，按失败退回")
+            _return(session, app, "9998", "银行回单金额与指令不符", today)
+            failed += 1
+        elif line.succeeded:
+            _paid(session, app, line.bank_txn_id, line.value_date or today)
+            paid += 1
+        else:
+            _return(session, app, line.result_code, line.reason or "银行付款失败", today)
+            failed += 1
+    for app in apps.values():  # a statement covers its whole batch: what it omits was not paid
+        if app.status == PAYING:
+            problems.append(f"{batch.batch_no}#{app.batch_seq}: 回单缺少 {app.application_no}，已退回")
+            _return(session, app, MISSING_CODE, MISSING_REASON, today)
+            failed += 1
+    return paid, failed, problems
+
+
+def _paid(session: Session, app: WdApplication, bank_txn_id: str, value_date: date) -> None:
+    pending = ledger.system_account(session, ledger_domain.PAYOUT_PENDING)
+    bank = ledger.system_account(session, ledger_domain.BANK_SETTLEMENT, "bank", None,
+                                 "委托银行结算户")
+    ledger.post(session, "withdrawal_paid",
+                [ledger_domain.Line(pending.id, ledger_domain.DEBIT, app.amount_fen),
+                 ledger_domain.Line(bank.id, ledger_domain.CREDIT, app.amount_fen,
+                                    memo=bank_txn_id[:64])],
+                summary=f"提取付款 {app.application_no}", command_id=app.command_id)
+    app.status, app.bank_txn_id, app.paid_on = PAID, bank_txn_id[:64], value_date
+    member = session.get(Member, app.member_id)
+    if app.closes_account:
+        ledger.close_account(session, member.account_id, value_date)
+        member.status, member.closed_on = M_WITHDRAWN_CLOSED, value_date
+    _notify(session, member, f"您的{kinds.kind(app.kind).name_zh}申请{app.application_no}"
+            f"已付款{format_yuan(app.amount_fen)}元至尾号{app.card_no[-4:]}的银行卡。")
+
+
+def _return(session: Session, app: WdApplication, code: str, reason: str, today: date) -> None:
+    member = session.get(Member, app.member_id)
+    pending = ledger.system_account(session, ledger_domain.PAYOUT_PENDING)
+    ledger.post(session, "withdrawal_return",
+                [ledger_domain.Line(pending.id, ledger_domain.DEBIT, app.amount_fen),
+                 ledger_domain.Line(member.account_id, ledger_domain.CREDIT, app.amount_fen)],
+                summary=f"提取退回 {app.application_no}",
+                value_date=_return_value_date(session, member, app, today),
+                command_id=app.command_id)
+    app.status, app.failure_code, app.failure_reason = FAILED, code[:8], reason[:100]
+    _notify(session, member, f"您的{kinds.kind(app.kind).name_zh}申请{app.application_no}"
+            f"银行付款未成功（{reason}），{format_yuan(app.amount_fen)}元已退回公积金账户。")
+
+
+def _return_value_date(session: Session, member: Member, app: WdApplication, today: date) -> date:
+    """The money earns interest as if it had never left: back-dated to the day it was debited,
+    unless that day lies in an interest year already settled."""
+    debited = app.decided_on or today
+    account = session.get(LedgerAccount, member.account_id)
+    if account.accrual_year is not None:
+        start, _ = ledger_domain.interest_year_bounds(account.accrual_year)
+        if debited < start:
+            return today
+    return debited
+
+
+def _notify(session: Session, member: Member, text: str) -> None:
+    if member.phone:
+        send_sms(session, member.phone, "withdrawal", text)

@@ -1,0 +1,196 @@
+"""Withdrawal refusals, staff review, sources that cannot answer, account-closing kinds,
+scheduled rent and concurrency — each through the gateway, with the ledger checked."""
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+from threading import Barrier
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from wd_support import TODAY, balance, saver
+
+from hpf.config import get_settings
+from hpf.deposits.models import Member
+from hpf.exchange.people_models import RegLowIncome, RegRetirement
+from hpf.kit import clock
+from hpf.kit.db import session_factory, transaction
+from hpf.withdrawals import jobs
+from hpf.withdrawals.models import WdApplication, WdSchedule
+from support import channels
+
+
+def _refused(r, status: int, code: str) -> dict:
+    assert r.status_code == status, r.text
+    body = r.json()
+    assert body["code"] == code, body
+    assert body["message"]  # a Chinese message with every refusal
+    return body
+
+
+def _counter(p: dict, saver_, **extra) -> dict:
+    return {"member_no": saver_.member_no, "bank_code": "ICBC", "card_no": saver_.card_no,
+            **p, **extra}
+
+
+def test_bad_input_is_refused_and_reserves_nothing(city):
+    with clock.frozen(TODAY):
+        wang = saver(city, 21, "王输入", 2_000_000)
+        clerk = city.staff("clerk")
+        base = _counter({"rent_months": 1}, wang)
+        for amount in (0, -100, 10**15):
+            _refused(city.call("wd.rent", {**base, "amount_fen": amount}, clerk,
+                               channel="counter"), 422, "INVALID_PARAMS")
+        # More than the balance allows: the cap of one month (1,500 yuan) refuses first.
+        body = _refused(city.call("wd.rent", {**base, "amount_fen": 3_000_000}, clerk,
+                                  channel="counter"), 422, "WD_CAP_EXCEEDED")
+        assert any(r["code"] == "WD_CAP_EXCEEDED" for r in body["details"]["refusals"])
+        # A card in someone else's name.
+        other = saver(city, 22, "赵他人", 1_000)
+        _refused(city.call("wd.rent", {**base, "card_no": other.card_no}, clerk,
+                           channel="counter"), 422, "WD_CARD_NOT_OWN")
+        _refused(city.call("wd.rent", {**base, "card_no": "6222021234567899"}, clerk,
+                           channel="counter"), 422, "INVALID_BANK_CARD")  # fails the Luhn check
+        _refused(city.call("wd.rent", {**base, "unknown": 1}, clerk, channel="counter"),
+                 422, "INVALID_PARAMS")
+        _refused(city.call("wd.nothing", base, clerk, channel="counter"), 404, "UNKNOWN_SERVICE")
+        # A counter-only kind on the app.
+        _refused(city.call("wd.build", {k: v for k, v in base.items() if k != "member_no"},
+                           wang.headers, channel="app"), 403, "SERVICE_NOT_ON_CHANNEL")
+        # A review kind online without its materials.
+        with transaction(city.url) as s:
+            s.add(RegLowIncome(certificate_no="DB2026001", id_number=wang.id_number,
+                               name=wang.name, since=date(2026, 1, 1), until=None,
+                               status="active"))
+        online = {"bank_code": "ICBC", "card_no": wang.card_no, "amount_fen": 100_000}
+        body = _refused(city.call("wd.low_income", online,
+                                  city.sms_code(wang.headers, "wd.low_income"), channel="app"),
+                        422, "MATERIAL_MISSING")
+        assert balance(city, wang.account_id) == (2_000_000, 0)
+        with transaction(city.url) as s:
+            assert s.scalars(select(WdApplication)).all() == []
+        city.ledger_ok()
+
+
+def test_review_kind_waits_for_staff_then_reject_releases(city):
+    with clock.frozen(TODAY):
+        chen = saver(city, 23, "陈低保", 2_000_000)
+        with transaction(city.url) as s:
+            s.add(RegLowIncome(certificate_no="DB2026002", id_number=chen.id_number,
+                               name=chen.name, since=date(2026, 1, 1), until=None,
+                               status="active"))
+        r = city.call("wd.low_income", _counter({"amount_fen": 300_000}, chen),
+                      city.staff("clerk"), channel="counter")
+        assert r.status_code == 202, r.text
+        assert balance(city, chen.account_id) == (2_000_000, 300_000)  # reserved
+        queue = city.client.get("/api/v1/approvals", headers=city.staff("rev1")).json()["items"]
+        mine = [i for i in queue if i["service"] == "wd.low_income"]
+        assert mine[0]["due_on"] == "2026-03-19"  # three working days
+        assert mine[0]["due_state"] is None
+        r = city.decide(int(r.headers["X-Command-Id"]), "rev1", approve=False,
+                        reason="低保证明已过期")
+        assert r.status_code == 200 and r.json()["status"] == "rejected", r.text
+        assert balance(city, chen.account_id) == (2_000_000, 0)
+        with transaction(city.url) as s:
+            app = s.scalars(select(WdApplication)).one()
+            assert (app.status, app.decision_reason) == ("rejected", "低保证明已过期")
+        city.ledger_ok()
+    # Two working days later the next one is about to miss its deadline.
+    with clock.frozen(TODAY):
+        r = city.call("wd.low_income", _counter({"amount_fen": 200_000}, chen),
+                      city.staff("clerk"), channel="counter")
+        assert r.status_code == 202, r.text
+        approved = city.approve(r, "rev1")
+        assert approved["result"]["status"] == "approved"
+        assert balance(city, chen.account_id) == (1_800_000, 0)
+        city.ledger_ok()
+
+
+def test_source_that_cannot_answer_sends_to_review_never_approves(city, monkeypatch):
+    with clock.frozen(TODAY):
+        liu = saver(city, 24, "刘租房", 2_000_000)
+        # The data-exchange platform is down: every shared source fails.
+        monkeypatch.setenv("HPF_SHARED_DATA_ADAPTER", "http")
+        monkeypatch.setenv("HPF_SHARED_DATA_URL", "http://127.0.0.1:9/")
+        monkeypatch.setenv("HPF_HTTP_TIMEOUT_S", "0.5")
+        get_settings.cache_clear()
+        r = city.call("wd.rent", _counter({"rent_months": 1}, liu), city.staff("clerk"),
+                      channel="counter")
+        assert r.status_code == 202, r.text  # a person decides
+        with transaction(city.url) as s:
+            app = s.scalars(select(WdApplication)).one()
+            assert "REVIEW_SOURCE_UNAVAILABLE" in app.review_reasons
+        assert balance(city, liu.account_id) == (2_000_000, 150_000)
+        monkeypatch.delenv("HPF_SHARED_DATA_ADAPTER")
+        get_settings.cache_clear()
+        city.ledger_ok()
+
+
+def test_retirement_pays_everything_with_interest_and_closes_after_payout(city):
+    with clock.frozen(TODAY):
+        old = saver(city, 25, "周退休", 6_000_000)
+        with transaction(city.url) as s:
+            member = s.scalars(select(Member).where(Member.member_no == old.member_no)).one()
+            member.birth_date = date(1960, 3, 1)  # 66: past any statutory age
+            s.add(RegRetirement(id_number=old.id_number, name=old.name, approval_no="TX001",
+                                retired_on=date(2026, 3, 1), kind="normal"))
+        r = city.call("wd.retirement", _counter({}, old), city.staff("clerk"), channel="counter")
+        assert r.status_code == 200, r.text
+        result = r.json()["result"]
+        assert result["closes_account"] is True and result["interest_fen"] > 0
+        assert result["amount_fen"] == 6_000_000 + result["interest_fen"]
+        assert balance(city, old.account_id) == (0, 0)
+        factory = session_factory(city.url)
+        jobs.run_payouts(factory, TODAY)
+        assert jobs.run_reconcile(factory, TODAY)["paid"] == 1
+        with transaction(city.url) as s:
+            member = s.scalars(select(Member).where(Member.member_no == old.member_no)).one()
+            assert (member.status, member.closed_on) == ("05", TODAY)
+        city.ledger_ok()
+
+
+def test_scheduled_rent_is_filed_once_a_month(city):
+    with clock.frozen(TODAY):
+        sun = saver(city, 26, "孙约定", 5_000_000)
+        r = city.call("wd.rent", _counter({"rent_months": 1, "schedule_months": 2}, sun),
+                      city.staff("clerk"), channel="counter")
+        assert r.status_code == 200, r.text
+    factory = session_factory(city.url)
+    with clock.frozen(date(2026, 4, 10)):
+        first = jobs.run_scheduled(factory)
+        assert (first["filed"], first["refused"], first["retry"]) == (1, [], [])
+        assert jobs.run_scheduled(factory)["filed"] == 0  # a rerun files nothing twice
+    with clock.frozen(date(2026, 5, 11)):
+        assert jobs.run_scheduled(factory)["filed"] == 1
+    with transaction(city.url) as s:
+        schedule = s.scalars(select(WdSchedule)).one()
+        assert (schedule.status, schedule.done_through) == ("ended", 202605)
+        amounts = [a.amount_fen for a in s.scalars(select(WdApplication)
+                                                   .order_by(WdApplication.id))]
+    assert amounts == [150_000, 150_000, 150_000]
+    assert balance(city, sun.account_id)[0] == 5_000_000 - 450_000
+    city.ledger_ok()
+
+
+@pytest.mark.slow
+def test_parallel_withdrawals_never_overdraw(city):
+    with clock.frozen(TODAY):
+        he = saver(city, 27, "何并发", 400_000)  # less than a year's rent cap
+        params = _counter({"rent_months": 12}, he)
+        clerk = city.staff("clerk")
+        barrier = Barrier(8)
+
+        def one(_i: int):
+            client = TestClient(city.app)
+            client.auth = channels.signer()
+            barrier.wait()
+            return client.post("/api/v1/services/wd.rent", json=params,
+                               headers={**clerk, "X-HPF-Channel": "counter"}).status_code
+
+        with ThreadPoolExecutor(8) as pool:
+            codes = list(pool.map(one, range(8)))
+        assert codes.count(200) == 1, codes
+        assert all(c in (200, 409, 422) for c in codes), codes
+        bal, reserved = balance(city, he.account_id)
+        assert bal == 1_000 and reserved == 0  # the minimum balance stays
+        city.ledger_ok()

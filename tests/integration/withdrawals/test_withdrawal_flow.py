@@ -1,0 +1,114 @@
+"""A withdrawal end to end through the gateway: applied (at the counter, then online), reviewed
+automatically against shared data, reserved, decided, paid through a bank batch file and
+reconciled from the statement; the books stay clean at every step."""
+
+import json
+from datetime import date
+
+from sqlalchemy import select
+from wd_support import TODAY, balance, saver
+
+from hpf.kit import clock
+from hpf.kit.db import session_factory, transaction
+from hpf.notices.models import OutboxMessage
+from hpf.withdrawals import jobs
+from hpf.withdrawals.models import WdApplication, WdPayoutBatch
+
+
+def _app(city, application_no: str) -> WdApplication:
+    with transaction(city.url) as s:
+        app = s.scalars(select(WdApplication).where(
+            WdApplication.application_no == application_no)).one()
+        s.expunge(app)
+        return app
+
+
+def test_rent_at_counter_then_online_paid_and_reconciled(city):
+    with clock.frozen(TODAY):
+        zhang = saver(city, 11, "张租房", 5_000_000)
+        params = {"member_no": zhang.member_no, "bank_code": "ICBC", "card_no": zhang.card_no,
+                  "rent_months": 3}
+        # Online first: the first rent withdrawal must be made at the counter.
+        r = city.call("wd.rent", {**params, "member_no": None},
+                      city.sms_code(zhang.headers, "wd.rent"), channel="app")
+        assert r.status_code == 422, r.text
+        assert r.json()["code"] == "WD_FIRST_TIME_AT_COUNTER"
+        assert balance(city, zhang.account_id) == (5_000_000, 0)  # nothing reserved
+
+        # At the counter: no home in the city, 3 months × 1,500 yuan, approved at once.
+        r = city.call("wd.rent", params, city.staff("clerk"), channel="counter")
+        assert r.status_code == 200, r.text
+        result = r.json()["result"]
+        assert result["status"] == "approved" and result["amount_fen"] == 450_000
+        number = r.json()["application_no"]
+        assert balance(city, zhang.account_id) == (5_000_000 - 450_000, 0)
+        city.ledger_ok()
+
+        factory = session_factory(city.url)
+        summary = jobs.run_payouts(factory, TODAY)
+        assert len(summary["sent"]) == 1 and summary["waiting"] == []
+        assert _app(city, number).status == "paying"
+        done = jobs.run_reconcile(factory, TODAY)
+        assert (done["paid"], done["failed"], done["problems"]) == (1, 0, [])
+        app = _app(city, number)
+        assert app.status == "paid" and app.bank_txn_id and app.paid_on == TODAY
+        city.ledger_ok()
+        # A second run finds nothing to do and pays nothing twice.
+        assert jobs.run_payouts(factory, TODAY) == {"made": [], "sent": [], "waiting": []}
+        assert jobs.run_reconcile(factory, TODAY)["batches"] == 0
+        with transaction(city.url) as s:
+            texts = [m.content for m in s.scalars(select(OutboxMessage))]
+        assert any(number in t and "已付款4500.00元" in t for t in texts), texts
+
+    # Next month online: allowed now that the first one was at the counter.
+    with clock.frozen(date(2026, 4, 15)):
+        city.forget_logins()
+        headers = city.login("member", zhang.id_number)
+        online = {k: v for k, v in params.items() if k != "member_no"}
+        online["rent_months"] = 1
+        r = city.call("wd.rent", online, city.sms_code(headers, "wd.rent"), channel="app")
+        assert r.status_code == 200, r.text
+        assert r.json()["result"]["amount_fen"] == 150_000
+        # Once a month.
+        r = city.call("wd.rent", online, city.sms_code(headers, "wd.rent"), channel="app")
+        assert r.status_code == 422 and r.json()["code"] == "WD_TOO_FREQUENT", r.text
+        city.ledger_ok()
+
+        r = city.call("q.member_withdrawals", {}, headers, channel="app")
+        assert r.status_code == 200, r.text
+        items = r.json()["result"]["items"]
+        assert [i["amount_fen"] for i in items] == [150_000, 450_000]
+        assert items[0]["card_no"].startswith("6222****")
+        r = city.call("q.progress", {}, headers, channel="app")
+        assert r.status_code == 200, r.text
+        progress = [i for i in r.json()["result"]["items"] if i["service"] == "wd.rent"]
+        assert [p["withdrawal"]["status"] for p in progress] == ["approved", "paid"]
+
+
+def test_failed_payout_comes_back_whole(city):
+    with clock.frozen(TODAY):
+        li = saver(city, 12, "李退回", 3_000_000)
+        r = city.call("wd.rent", {"member_no": li.member_no, "bank_code": "ICBC",
+                                  "card_no": li.card_no, "rent_months": 2},
+                      city.staff("clerk"), channel="counter")
+        assert r.status_code == 200, r.text
+        number = r.json()["application_no"]
+        # The card is closed after the application: the bank refuses the payout.
+        from hpf.exchange.models import RegBankCard
+
+        with transaction(city.url) as s:
+            s.get(RegBankCard, li.card_no).status = "closed"
+        factory = session_factory(city.url)
+        jobs.run_payouts(factory, TODAY)
+        done = jobs.run_reconcile(factory, TODAY)
+        assert (done["paid"], done["failed"]) == (0, 1)
+        app = _app(city, number)
+        assert app.status == "failed" and app.failure_reason
+        assert balance(city, li.account_id) == (3_000_000, 0)  # back whole
+        city.ledger_ok()
+        with transaction(city.url) as s:
+            batch = s.scalars(select(WdPayoutBatch)).one()
+            assert (batch.status, batch.paid_count, batch.failed_count) == ("settled", 0, 1)
+            texts = [m.content for m in s.scalars(select(OutboxMessage))]
+        assert any(number in t and "已退回" in t for t in texts)
+        assert json.loads(app.details_json)["rent_months"] == 2
