@@ -3,9 +3,11 @@
 from hpf.audit import models as audit_models  # noqa: F401
 from hpf.catalog import models as catalog_models  # noqa: F401
 from hpf.deposits import models as deposits_models  # noqa: F401
-from hpf.exchange import housing_models  # noqa: F401
+from hpf.exchange import (
+    housing_models,  # noqa: F401
+    people_models,  # noqa: F401
+)
 from hpf.exchange import models as exchange_models  # noqa: F401
-from hpf.exchange import people_models  # noqa: F401
 from hpf.gateway import models as gateway_models  # noqa: F401
 from hpf.identity import cert_models as certificate_models  # noqa: F401
 from hpf.identity import models as identity_models  # noqa: F401
