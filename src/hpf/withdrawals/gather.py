@@ -51,10 +51,15 @@ def assess(session: Session, kind: str, member: Member, account: LedgerAccount, 
         retirement_recorded_on=(member.sealed_on or today) if member.retired else None,
         deceased=False if who is f.UNAVAILABLE else who[1])
     evidence = _evidence(session, kind, member.id_number, today)
+    at_counter = channel == "counter"
+    applicant = (f.HEIR if kind == "wd.death"
+                 else f.SPOUSE if p.spouse_id_number is not None else f.MEMBER)
     request = f.Request(
-        kind=kind, amount_fen=p.amount_fen, at_counter=channel == "counter",
-        applicant=f.HEIR if kind == "wd.death" else f.MEMBER,
-        applicant_id_number=p.heir_id_number, contract_no=p.contract_no, cert_no=p.cert_no,
+        kind=kind, amount_fen=p.amount_fen, at_counter=at_counter, applicant=applicant,
+        applicant_id_number=p.heir_id_number or p.spouse_id_number,
+        # A spouse applies at the counter, where the clerk holds the signed authorisation.
+        spouse_authorised=applicant == f.SPOUSE and at_counter,
+        contract_no=p.contract_no, cert_no=p.cert_no,
         invoice_nos=tuple(p.invoice_nos), loan_contract_no=p.loan_contract_no,
         illness_record_no=p.illness_record_no, rent_months=p.rent_months)
     spouse = evidence.spouse_id_number

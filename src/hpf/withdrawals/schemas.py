@@ -39,6 +39,9 @@ class Withdraw(Params):
     schedule_months: Annotated[int, Field(ge=1, le=24)] | None = None
     # Uploaded materials (hpf.materials) backing an application staff review.
     materials: Annotated[list[Annotated[int, Field(gt=0)]], Field(max_length=20)] = []
+    # At the counter: the spouse applies for the family's home or loan from this account, with
+    # the account holder's signed authorisation (the clerk keeps it); paid to the holder's card.
+    spouse_id_number: str | None = None
     # Death withdrawal at the counter: the heir who is paid (the card is in the heir's name).
     heir_name: Annotated[str, Field(min_length=1, max_length=50)] | None = None
     heir_id_number: str | None = None
@@ -48,7 +51,7 @@ class Withdraw(Params):
     def _card(cls, v: str) -> str:
         return normalize_bank_card(v)
 
-    @field_validator("heir_id_number")
+    @field_validator("heir_id_number", "spouse_id_number")
     @classmethod
     def _id(cls, v: str | None) -> str | None:
         return normalize_id_number(v) if v is not None else None

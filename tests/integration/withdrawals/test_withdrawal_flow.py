@@ -6,8 +6,9 @@ import json
 from datetime import date
 
 from sqlalchemy import select
-from wd_support import TODAY, balance, saver
+from wd_support import TODAY, balance, home, purchase, saver
 
+from hpf.exchange.people_models import RegMarriage
 from hpf.kit import clock
 from hpf.kit.db import session_factory, transaction
 from hpf.notices.models import OutboxMessage
@@ -112,3 +113,47 @@ def test_failed_payout_comes_back_whole(city):
             texts = [m.content for m in s.scalars(select(OutboxMessage))]
         assert any(number in t and "已退回" in t for t in texts)
         assert json.loads(app.details_json)["rent_months"] == 2
+
+
+def test_purchase_by_husband_and_wife_together_at_most_the_price(city):
+    with clock.frozen(TODAY):
+        husband = saver(city, 31, "张丈夫", 60_000_000)
+        wife = saver(city, 32, "李妻子", 50_000_000)
+        with transaction(city.url) as s:
+            s.add(RegMarriage(record_no="J530102-2015-001", party_a_id_number=husband.id_number,
+                              party_a_name=husband.name, party_b_id_number=wife.id_number,
+                              party_b_name=wife.name, married_on=date(2015, 5, 1),
+                              divorced_on=None))
+        home(city, husband.id_number, "云(2025)昆明市不动产权第0000031号", 9_000, date(2025, 12, 1))
+        purchase(city, husband.id_number, "WQ2025-0031", 100_000_000, date(2025, 10, 1))
+        clerk = city.staff("clerk")
+
+        def apply(who, **extra):
+            return city.call("wd.purchase", {"member_no": who.member_no, "bank_code": "ICBC",
+                                             "card_no": who.card_no,
+                                             "contract_no": "WQ2025-0031", **extra},
+                             clerk, channel="counter")
+
+        r = apply(husband)
+        assert r.status_code == 200, r.text
+        assert r.json()["result"]["amount_fen"] == 60_000_000 - 1_000  # all but the minimum
+        # The wife's account pays the rest of the price, no more: 1,000,000 - 599,990 yuan.
+        r = apply(wife)
+        assert r.status_code == 200, r.text
+        assert r.json()["result"]["amount_fen"] == 100_000_000 - 59_999_000
+        # Nothing of the price is left for a third withdrawal.
+        r = apply(wife, amount_fen=100_000)
+        assert r.status_code == 422, r.text
+        codes = [x["code"] for x in r.json()["details"]["refusals"]]
+        assert codes == ["WD_TOO_FREQUENT", "WD_CAP_EXCEEDED"], codes
+        # A contract the family did not sign is no match.
+        r = apply(wife, contract_no="WQ2025-9999")
+        assert r.status_code == 422 and r.json()["code"] == "WD_NO_DATA_MATCH", r.text
+        assert "WQ2025-9999" in r.json()["message"]
+        # The spouse applying from the holder's account: only with the marriage on record.
+        stranger = saver(city, 33, "王路人", 1_000_000)
+        r = apply(husband, spouse_id_number=stranger.id_number, amount_fen=10_000)
+        assert r.status_code == 422, r.text
+        codes = [x["code"] for x in r.json()["details"]["refusals"]]
+        assert "WD_NO_DATA_MATCH" in codes, codes
+        city.ledger_ok()
