@@ -40,6 +40,7 @@ from hpf.gateway.principal import Principal
 from hpf.identity import service as identity
 from hpf.kit import clock, db
 from hpf.kit.clock import LOCAL_TZ
+from hpf.kit.ids import luhn_check_digit
 from hpf.ledger import domain as ledger_domain
 from hpf.ledger import service as ledger
 from hpf.ledger.verify import verify
@@ -52,11 +53,7 @@ RENT_MONTHS = 3
 
 def _card(member_id: int) -> str:
     prefix = f"622202{member_id:09d}"
-    total = 0
-    for i, c in enumerate(reversed(prefix)):
-        d = int(c) * (2 if i % 2 == 0 else 1)
-        total += d - 9 if d > 9 else d
-    return prefix + str((10 - total % 10) % 10)
+    return prefix + luhn_check_digit(prefix)
 
 
 def _registries(url: str, members: int, applicants: list[int], rng: random.Random) -> None:

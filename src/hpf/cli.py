@@ -217,6 +217,7 @@ def api(method: str = typer.Argument(..., help="GET or POST"),
         channel: str = typer.Option("hall", help="the channel whose demo client signs"),
         token: str | None = typer.Option(None, help="session token (Bearer)"),
         idempotency_key: str | None = typer.Option(None, "--key", help="Idempotency-Key"),
+        sms_code: str | None = typer.Option(None, help="SMS step-up code (money-out services)"),
         base_url: str | None = typer.Option(None, help="default http://HPF_HOST:HPF_PORT")) -> None:
     """Send one signed API request as a channel's demo client and print the answer."""
     import httpx
@@ -239,6 +240,8 @@ def api(method: str = typer.Argument(..., help="GET or POST"),
         headers["authorization"] = f"Bearer {token}"
     if idempotency_key:
         headers["Idempotency-Key"] = idempotency_key
+    if sms_code:
+        headers["X-HPF-SMS-Code"] = sms_code
     url = (base_url or f"http://{settings.host}:{settings.port}").rstrip("/") + path
     response = httpx.request(method.upper(), url, content=body.encode(), headers=headers,
                              auth=signer, timeout=30)
@@ -250,11 +253,17 @@ def api(method: str = typer.Argument(..., help="GET or POST"),
     raise typer.Exit(0 if response.status_code < 400 else 1)
 
 
+# Withdrawal jobs (hpf.withdrawals.jobs): pay approved applications through the banks, match
+# the statements, file the month's scheduled rent withdrawals.
+WITHDRAWAL_JOBS = {"wd-payouts": "run_payouts", "wd-reconcile": "run_reconcile",
+                   "wd-scheduled": "run_scheduled"}
+
+
 @jobs_app.command("run")
 def jobs_run(name: str, on: str = typer.Option(..., "--date", help="YYYY-MM-DD"),
              chunk_size: int | None = None) -> None:
     """Run a batch job (interest-settlement, remit-debit, flexible-debit, arrears-notice,
-    balance-notices)."""
+    balance-notices, wd-payouts, wd-reconcile, wd-scheduled)."""
     from hpf.kit import clock
     from hpf.kit.db import session_factory
     from hpf.kit.errors import HpfError
@@ -289,6 +298,11 @@ def jobs_run(name: str, on: str = typer.Option(..., "--date", help="YYYY-MM-DD")
                 result = run_balance_notices(factory, day, chunk_size=chunk_size,
                                              show_progress=True)
                 console.print_json(json.dumps(result.as_dict()))
+            elif name in WITHDRAWAL_JOBS:
+                from hpf.withdrawals import jobs as wd_jobs
+
+                result = getattr(wd_jobs, WITHDRAWAL_JOBS[name])(factory, day)
+                console.print_json(json.dumps(result, ensure_ascii=False, default=str))
             elif name == "arrears-notice":
                 from hpf.deposits.remittance import notify_arrears
 
@@ -296,7 +310,8 @@ def jobs_run(name: str, on: str = typer.Option(..., "--date", help="YYYY-MM-DD")
                     console.print(f"已发送欠缴通知 {notify_arrears(session)} 条")
             else:
                 console.print(f"[red]未知的作业 {name}[/] (interest-settlement, remit-debit, "
-                              "flexible-debit, arrears-notice, balance-notices)")
+                              "flexible-debit, arrears-notice, balance-notices, wd-payouts, "
+                              "wd-reconcile, wd-scheduled)")
                 raise typer.Exit(2)
     except HpfError as exc:
         console.print(f"[red]{exc.code}: {exc.message}[/]")
@@ -469,14 +484,17 @@ app.add_typer(registry_app, name="registry")
 
 @registry_app.command("load")
 def registry_load(source: str = typer.Argument(..., help="property | contract | maintenance | "
-                                                        "invoice"),
+                                                        "invoice | marriage | low-income | "
+                                                        "retirement | unemployment | disability "
+                                                        "| illness | housing-loan"),
                   file: Path = typer.Argument(..., help="CSV file, UTF-8, header row")) -> None:
     """Validate and upsert a registry file; list refused rows by line number (exit 1 if any)."""
-    from hpf.exchange import housing_load
+    from hpf.exchange import housing_load, people_load
     from hpf.kit.errors import HpfError
 
+    loader = people_load if source in people_load.SOURCES else housing_load
     try:
-        report = housing_load.load_file(None, source, file)
+        report = loader.load_file(None, source, file)
     except HpfError as exc:
         console.print(f"{exc.code}: {exc.message}", style="red", markup=False)
         raise typer.Exit(2) from None

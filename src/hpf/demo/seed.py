@@ -14,17 +14,17 @@ from sqlalchemy import func, insert, select, text
 
 from hpf.catalog import params
 from hpf.config import get_settings
-from hpf.demo import names
+from hpf.demo import housing_registries, names, people_registries
 from hpf.deposits import service
 from hpf.deposits.batch import run_monthly_debit
 from hpf.deposits.domain import BANKS
 from hpf.deposits.jobs import run_interest_settlement
 from hpf.deposits.models import M_NORMAL, M_SEALED, Employer, Member
-from hpf.exchange.models import RegEnterprise, RegPerson
+from hpf.exchange.models import RegBankCard, RegEnterprise, RegPerson
 from hpf.kit import clock
 from hpf.kit.clock import add_months, month_key, month_start
 from hpf.kit.db import session_factory
-from hpf.kit.ids import _USCC_ALPHABET, id_check_digit, uscc_check_char
+from hpf.kit.ids import _USCC_ALPHABET, id_check_digit, luhn_check_digit, uscc_check_char
 from hpf.kit.sealed import id_number_index, phone_index
 from hpf.ledger import domain as ledger_domain
 from hpf.ledger import service as ledger
@@ -216,6 +216,12 @@ def _demo_certificate(session, logins: list[dict], directory) -> None:
                             "cert": str(cert_path)}
 
 
+def demo_card_no(member_id: int) -> str:
+    """The demo member's own debit card number (Luhn-valid, distinct per member)."""
+    payload = f"622202{member_id:09d}"
+    return payload + luhn_check_digit(payload)
+
+
 def _member_logins(session, rows: list[dict]) -> list[dict]:
     from hpf.identity import service as identity
 
@@ -225,7 +231,8 @@ def _member_logins(session, rows: list[dict]) -> list[dict]:
         identity.create_member_login(session, member.id, DEMO_PASSWORD)
         out.append({"role": f"缴存职工（{member.name}）", "kind": "member",
                     "login_name": member.id_number, "password": DEMO_PASSWORD,
-                    "note": f"个人账号 {member.member_no}，手机 {member.phone}"})
+                    "note": f"个人账号 {member.member_no}，手机 {member.phone}，"
+                            f"银行卡 {demo_card_no(member.id)}"})
     return out
 
 
@@ -300,6 +307,14 @@ def _bulk_members(factory, rng: random.Random, count: int, employer_ids: list[in
                 session.execute(insert(LedgerAccount), accounts)
                 session.execute(insert(Member), members)
                 session.execute(insert(RegPerson), persons)
+                # Each member's debit card (withdrawals are paid only to a card in the
+                # member's name), at the employer's bank, as the banks' card registry holds it.
+                session.execute(insert(RegBankCard), [
+                    {"card_no": demo_card_no(m["id"]),
+                     "bank_code": employers[m["employer_id"]].bank_code,
+                     "holder_name": m["name"], "holder_id_number": m["id_number"],
+                     "status": "active"} for m in members])
+                people_registries.fill(session, members, housing=housing_registries.fill)
                 _advance_sequences(session)
             if not first_rows:
                 first_rows = members[:5]

@@ -88,6 +88,11 @@ def luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
+def luhn_check_digit(payload: str) -> str:
+    """The Luhn check digit that completes a digit string (card numbers we issue in demos)."""
+    return next(d for d in "0123456789" if luhn_ok(payload + d))
+
+
 def normalize_bank_card(raw: str) -> str:
     """Return a bank card number (12-19 digits, Luhn) or raise INVALID_BANK_CARD."""
     value = re.sub(r"\s", "", raw or "")

@@ -16,6 +16,7 @@ from hpf.exchange.housing_models import (
 )
 from hpf.exchange.models import RegBankCard
 from hpf.kit.db import transaction
+from hpf.kit.ids import luhn_check_digit
 from hpf.ledger import domain as ledger_domain
 from hpf.ledger import service as ledger
 from hpf.ledger.models import LedgerAccount
@@ -37,15 +38,8 @@ class Saver:
 
 
 def luhn_card(prefix: str) -> str:
-    """A 16-digit card number with a valid Luhn check digit."""
-    digits = [int(c) for c in prefix]
-    total = 0
-    for i, d in enumerate(reversed(digits)):
-        if i % 2 == 0:
-            d *= 2
-            d = d - 9 if d > 9 else d
-        total += d
-    return prefix + str((10 - total % 10) % 10)
+    """A card number with a valid Luhn check digit."""
+    return prefix + luhn_check_digit(prefix)
 
 
 def saver(city: City, n: int, name: str, balance_fen: int, *, card_holder: str | None = None,
