@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hpf.deposits.models import Member
 from hpf.exchange.bank_exchange import bank_file_exchange
+from hpf.exchange.bank_files import BankFileRefused
 from hpf.gateway import service as gateway
 from hpf.gateway.principal import SYSTEM
 from hpf.kit import clock
@@ -56,6 +57,10 @@ def run_reconcile(factory: sessionmaker[Session], today: date | None = None) -> 
                                            only=batch_no)
         except UpstreamUnavailable:
             total["unanswered"].append(batch_no)
+            continue
+        except BankFileRefused as exc:
+            # A damaged statement: nothing is matched, the batch waits for a good copy.
+            total["problems"].append(f"{batch_no}: 回单文件有误（{exc.message}），未处理")
             continue
         for key in ("batches", "paid", "failed"):
             total[key] += result[key]

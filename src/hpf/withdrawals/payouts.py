@@ -170,10 +170,21 @@ def _paid(session: Session, app: WdApplication, bank_txn_id: str, value_date: da
     app.status, app.bank_txn_id, app.paid_on = PAID, bank_txn_id[:64], value_date
     member = session.get(Member, app.member_id)
     if app.closes_account:
-        ledger.close_account(session, member.account_id, value_date)
-        member.status, member.closed_on = M_WITHDRAWN_CLOSED, value_date
+        _close(session, member, app, value_date)
     _notify(session, member, f"您的{kinds.kind(app.kind).name_zh}申请{app.application_no}"
             f"已付款{format_yuan(app.amount_fen)}元至尾号{app.card_no[-4:]}的银行卡。")
+
+
+def _close(session: Session, member: Member, app: WdApplication, on: date) -> None:
+    """Close the account a closing withdrawal emptied; money that arrived since (a late
+    remittance) keeps it open for staff to pay out, with a problem on the batch."""
+    try:
+        with session.begin_nested():
+            ledger.close_account(session, member.account_id, on)
+    except ledger.LedgerError:
+        app.failure_reason = "付款后账户又有入账，未销户，请人工处理"
+        return
+    member.status, member.closed_on = M_WITHDRAWN_CLOSED, on
 
 
 def _return(session: Session, app: WdApplication, code: str, reason: str, today: date) -> None:

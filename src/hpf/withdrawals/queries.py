@@ -66,7 +66,10 @@ def member_withdrawals(ctx: Ctx, p: WithdrawalsQuery) -> dict:
 def progress(ctx: Ctx, p: ProgressQuery) -> dict:
     """Every application the caller (or the member / employer staff name) made, from any
     channel, newest first, with its state; withdrawals add their payout state."""
-    if ctx.principal.kind == "unit" or p.unit_no is not None:
+    if ctx.principal.kind == "developer":
+        # A developer's applications are its operators' own (no member or employer account).
+        owner = (Command.actor_kind == "developer") & (Command.actor_id == ctx.principal.user_id)
+    elif ctx.principal.kind == "unit" or p.unit_no is not None:
         owner = Command.employer_id == employer_for(ctx, p.unit_no).id
     else:
         owner = Command.member_id == member_for(ctx, p.member_no).id

@@ -8,11 +8,12 @@ from datetime import date
 from sqlalchemy import select
 from wd_support import TODAY, balance, home, purchase, saver
 
+from hpf.exchange import bank_files
 from hpf.exchange.people_models import RegMarriage
 from hpf.kit import clock
 from hpf.kit.db import session_factory, transaction
 from hpf.notices.models import OutboxMessage
-from hpf.withdrawals import jobs
+from hpf.withdrawals import jobs, payouts
 from hpf.withdrawals.models import WdApplication, WdPayoutBatch
 
 
@@ -156,4 +157,46 @@ def test_purchase_by_husband_and_wife_together_at_most_the_price(city):
         assert r.status_code == 422, r.text
         codes = [x["code"] for x in r.json()["details"]["refusals"]]
         assert "WD_NO_DATA_MATCH" in codes, codes
+        city.ledger_ok()
+
+
+class _Bank:
+    """A bank whose statement we write: it pays the first instruction, leaves the second out,
+    and lists a payment nobody asked for (what a reconciliation must survive)."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, bytes] = {}
+
+    def submit(self, bank_code: str, batch_no: str, content: bytes) -> None:
+        self.files[batch_no] = content
+
+    def statement(self, bank_code: str, batch_no: str) -> bytes | None:
+        batch = bank_files.read_batch(self.files[batch_no])
+        first = batch.items[0]
+        lines = [bank_files.StatementLine(1, first.reference, "ICBC-P000000001", first.amount_fen,
+                                          bank_files.SUCCESS, "", TODAY),
+                 bank_files.StatementLine(2, "YW999999999999", "ICBC-P000000002", 100,
+                                          bank_files.SUCCESS, "", TODAY)]
+        return bank_files.write_statement(batch_no, bank_code, TODAY, lines)
+
+
+def test_statement_missing_a_payout_returns_it_and_reports_the_stranger(city):
+    with clock.frozen(TODAY):
+        a = saver(city, 41, "甲回单", 3_000_000)
+        b = saver(city, 42, "乙回单", 3_000_000)
+        for who in (a, b):
+            r = city.call("wd.rent", {"member_no": who.member_no, "bank_code": "ICBC",
+                                      "card_no": who.card_no, "rent_months": 1},
+                          city.staff("clerk"), channel="counter")
+            assert r.status_code == 200, r.text
+        bank = _Bank()
+        with transaction(city.url) as s:
+            payouts.make_batches(s, TODAY)
+            assert len(payouts.submit_pending(s, bank)) == 1
+        with transaction(city.url) as s:
+            summary = payouts.reconcile(s, bank, TODAY)
+        assert (summary["paid"], summary["failed"]) == (1, 1)
+        assert any("YW999999999999" in p for p in summary["problems"])
+        assert balance(city, a.account_id) == (3_000_000 - 150_000, 0)
+        assert balance(city, b.account_id) == (3_000_000, 0)  # left out: returned whole
         city.ledger_ok()
