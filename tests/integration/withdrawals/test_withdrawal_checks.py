@@ -194,3 +194,39 @@ def test_parallel_withdrawals_never_overdraw(city):
         bal, reserved = balance(city, he.account_id)
         assert bal == 1_000 and reserved == 0  # the minimum balance stays
         city.ledger_ok()
+
+
+def test_death_withdrawal_by_the_heir_at_the_counter(city):
+    from wd_support import luhn_card
+
+    from hpf.exchange.models import RegBankCard, RegPerson
+    from integration.deposits.conftest import make_id
+
+    with clock.frozen(TODAY):
+        late = saver(city, 28, "吴已故", 2_500_000)
+        heir_id = make_id(128, date(1985, 2, 3), male=False)
+        heir_card = luhn_card("621700000000128")
+        with transaction(city.url) as s:
+            s.get(RegPerson, late.id_number).status = "deceased"
+            s.add(RegBankCard(card_no=heir_card, bank_code="CCB", holder_name="吴继承",
+                              holder_id_number=heir_id, status="active"))
+        params = {"member_no": late.member_no, "bank_code": "CCB", "card_no": heir_card,
+                  "heir_name": "吴继承", "heir_id_number": heir_id}
+        # The member's own card is not the payee's: the heir is paid.
+        _refused(city.call("wd.death", {**params, "card_no": late.card_no, "bank_code": "ICBC"},
+                           city.staff("clerk"), channel="counter"), 422, "WD_CARD_NOT_OWN")
+        r = city.call("wd.death", params, city.staff("clerk"), channel="counter")
+        assert r.status_code == 202, r.text  # a reviewer other than the clerk decides
+        assert balance(city, late.account_id) == (2_500_000, 2_500_000)
+        body = city.approve(r, "rev1")
+        result = body["result"]
+        assert result["closes_account"] and result["amount_fen"] == 2_500_000 + result["interest_fen"]
+        factory = session_factory(city.url)
+        jobs.run_payouts(factory, TODAY)
+        assert jobs.run_reconcile(factory, TODAY)["paid"] == 1
+        with transaction(city.url) as s:
+            member = s.scalars(select(Member).where(Member.member_no == late.member_no)).one()
+            assert member.status == "05"
+            app = s.scalars(select(WdApplication)).one()
+            assert (app.account_name, app.status) == ("吴继承", "paid")
+        city.ledger_ok()
