@@ -15,7 +15,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from hpf.kit.db import Base
 
 CONTRACT_KINDS = ("new", "resale")  # 商品房 / 二手房
-INVOICE_KINDS = ("deed_tax", "house_sale", "renovation", "property_fee")
+# 契税 / 购房 / 装修 / 物业费 / 建房工程 / 大修 (build and repair withdrawals rest on the last two)
+INVOICE_KINDS = ("deed_tax", "house_sale", "renovation", "property_fee", "construction", "repair")
 PROPERTY_STATUSES = ("active", "cancelled")  # 现势 / 注销 (sold or merged)
 
 
@@ -94,8 +95,8 @@ class RegTaxInvoice(Base):
 
     __tablename__ = "reg_tax_invoice"
     __table_args__ = (
-        CheckConstraint("kind IN ('deed_tax', 'house_sale', 'renovation', 'property_fee')",
-                        name="kind"),
+        CheckConstraint("kind IN ('deed_tax', 'house_sale', 'renovation', 'property_fee', "
+                        "'construction', 'repair')", name="kind"),
         CheckConstraint("amount_fen > 0", name="amount"),
     )
 

@@ -23,7 +23,7 @@ class Invoice:
     """An invoice (or deed-tax receipt) as the tax bureau holds it."""
 
     invoice_no: str
-    kind: str  # deed_tax | house_sale | renovation | property_fee
+    kind: str  # deed_tax | house_sale | renovation | property_fee | construction | repair
     buyer_id_number: str
     amount_fen: int
     issued_on: date

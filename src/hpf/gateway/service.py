@@ -572,4 +572,4 @@ def due_state(due_on: date | None, today: date) -> str | None:
         return "overdue"
     if due_on == today:
         return "due_today"
-    return "due_soon" if due_on <= workdays.next_workday(today) else None
+    return "due_soon" if due_on <= workdays.add_workdays(today, 1) else None

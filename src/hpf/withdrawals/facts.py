@@ -141,6 +141,7 @@ class HousingLoan:
     outstanding_fen: int
     repaid_12m_fen: int  # repayments in the 12 months up to today
     house_contract_no: str | None = None  # the purchase contract the loan financed
+    reported_on: date | None = None  # the day outstanding_fen was reported
 
 
 @dataclass(frozen=True)

@@ -5,11 +5,12 @@ Each kind asks only the sources its rules read. A source that cannot answer beco
 UNAVAILABLE, which the rules turn into a staff review: an unanswered question never approves.
 """
 
+import hashlib
 from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from hpf.catalog import params as catalog_params
@@ -50,7 +51,12 @@ def assess(session: Session, kind: str, member: Member, account: LedgerAccount, 
         balance_fen=account.balance_fen, available_fen=ledger.available_fen(account),
         retirement_recorded_on=(member.sealed_on or today) if member.retired else None,
         deceased=False if who is f.UNAVAILABLE else who[1])
-    evidence = _evidence(session, kind, member.id_number, today)
+    evidence, cert_contract = _evidence(session, kind, member.id_number, today)
+    contract_no = p.contract_no
+    if kind == "wd.purchase" and contract_no is None and p.cert_no in cert_contract:
+        # One home, one cap: a home bought under a contract and later registered is counted
+        # under its contract whichever document the member names.
+        contract_no = cert_contract[p.cert_no]
     at_counter = channel == "counter"
     applicant = (f.HEIR if kind == "wd.death"
                  else f.SPOUSE if p.spouse_id_number is not None else f.MEMBER)
@@ -59,14 +65,37 @@ def assess(session: Session, kind: str, member: Member, account: LedgerAccount, 
         applicant_id_number=p.heir_id_number or p.spouse_id_number,
         # A spouse applies at the counter, where the clerk holds the signed authorisation.
         spouse_authorised=applicant == f.SPOUSE and at_counter,
-        contract_no=p.contract_no, cert_no=p.cert_no,
+        contract_no=contract_no, cert_no=p.cert_no,
         invoice_nos=tuple(p.invoice_nos), loan_contract_no=p.loan_contract_no,
         illness_record_no=p.illness_record_no, rent_months=p.rent_months)
     spouse = evidence.spouse_id_number
+    _serialise_family(session, kind, rules.reference_of(request))
     past = past_withdrawals(session, member.id,
                             spouse if isinstance(spouse, str) else None)
-    return rules.assess(request, member_facts, evidence, past, rule_params(session, today),
-                        today)
+    assessment = rules.assess(request, member_facts, evidence, past,
+                              rule_params(session, today), today)
+    if who is f.UNAVAILABLE and not assessment.refusals:
+        # Whether the member is alive and where the hukou is were not confirmed: a person
+        # looks, the case is never decided on an unanswered question.
+        assessment.review_reasons.append(rules.Reason(
+            "REVIEW_SOURCE_UNAVAILABLE", "公安户籍信息暂时无法核验，转人工审核",
+            {"source": "identity"}))
+        if assessment.route == "auto":
+            assessment.route = "review"
+    return assessment
+
+
+def _serialise_family(session: Session, kind: str, reference: str | None) -> None:
+    """One application at a time per family document (a contract, a certificate, a loan):
+    the caps the spouses share are read and spent under one lock. SQLite already runs one
+    writer at a time; PostgreSQL takes a transaction-scoped advisory lock on the document."""
+    if reference is None or "spouse_id_number" not in rules.SOURCES.get(kind, ()):
+        return
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    key = int.from_bytes(hashlib.sha256(f"wd:{reference}".encode()).digest()[:8], "big",
+                         signed=True)
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 def rule_params(session: Session, today: date) -> f.RuleParams:
@@ -111,7 +140,7 @@ def _evidence(session: Session, kind: str, id_number: str, today: date) -> f.Evi
         found["homes"] = homes if homes is f.UNAVAILABLE else tuple(
             f.Home(h.cert_no, h.floor_area_dm2, h.registered_on, h.owner_id_numbers)
             for h in homes)
-    if "contracts" in wanted or "maintenance_payments" in wanted:
+    if "contracts" in wanted or "maintenance_payments" in wanted or "loans" in wanted:
         contracts = _each(people, lambda who: housing.housing_source(session).contracts_of(who))
     if "contracts" in wanted:
         found["contracts"] = contracts if contracts is f.UNAVAILABLE else tuple(
@@ -126,9 +155,15 @@ def _evidence(session: Session, kind: str, id_number: str, today: date) -> f.Evi
                          .maintenance_payments_of(who))
         found["maintenance_payments"] = _maintenance(payments, homes, contracts)
     if "loans" in wanted:
+        # The credit report names the home by address; the purchase contract at that address
+        # is the one the loan financed (the down payment is the price minus the fund loan).
+        financed = ({} if contracts is None or contracts is f.UNAVAILABLE
+                    else {c.address: c.contract_no for c in contracts})
         found["loans"] = _each(people, lambda who: [
-            f.HousingLoan(f.FUND if loan.kind == "fund" else f.COMMERCIAL, loan.contract_no,
-                          (who,), loan.principal_fen, loan.outstanding_fen, loan.repaid_12m_fen)
+            f.HousingLoan(f.FUND if loan.kind == "fund" else f.COMMERCIAL,
+                          loan.contract_no, (who,), loan.principal_fen, loan.outstanding_fen,
+                          loan.repaid_12m_fen, financed.get(loan.property_address),
+                          loan.reported_on)
             for loan in credit.credit_reference_source(session).housing_loans_of(who)
             if loan.status != "settled"])
     if "illnesses" in wanted:
@@ -151,7 +186,12 @@ def _evidence(session: Session, kind: str, id_number: str, today: date) -> f.Evi
         record = _ask(lambda: social.social_security_source(session).disability_of(id_number))
         found["disability"] = record if record is f.UNAVAILABLE else (
             f.DisabilityAssessment(record.level, record.assessed_on) if record else None)
-    return f.Evidence(**found)
+    cert_contract = {}
+    if homes not in (None, f.UNAVAILABLE) and contracts not in (None, f.UNAVAILABLE):
+        contract_at = {c.address: c.contract_no for c in contracts}
+        cert_contract = {h.cert_no: contract_at[h.address] for h in homes
+                         if h.address in contract_at}
+    return f.Evidence(**found), cert_contract
 
 
 def _maintenance(payments, homes, contracts):

@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hpf.deposits.models import Member
 from hpf.exchange.bank_exchange import bank_file_exchange
-from hpf.exchange.bank_files import BankFileRefused
 from hpf.gateway import service as gateway
 from hpf.gateway.principal import SYSTEM
 from hpf.kit import clock
+from hpf.kit.clock import months_between
 from hpf.kit.errors import HpfError, UpstreamUnavailable
 from hpf.withdrawals import payouts
 from hpf.withdrawals.models import WdPayoutBatch, WdSchedule
@@ -58,14 +58,19 @@ def run_reconcile(factory: sessionmaker[Session], today: date | None = None) -> 
         except UpstreamUnavailable:
             total["unanswered"].append(batch_no)
             continue
-        except BankFileRefused as exc:
-            # A damaged statement: nothing is matched, the batch waits for a good copy.
+        except HpfError as exc:
+            # A damaged statement, or another batch's: nothing is matched, the batch waits.
             total["problems"].append(f"{batch_no}: 回单文件有误（{exc.message}），未处理")
             continue
         for key in ("batches", "paid", "failed"):
             total[key] += result[key]
         total["problems"] += result["problems"]
     return total
+
+
+def _previous_period(period: int) -> int:
+    year, month = divmod(period, 100)
+    return (year - 1) * 100 + 12 if month == 1 else period - 1
 
 
 # Refusals that say "not now" rather than "no": the month stays due for the next run.
@@ -89,10 +94,19 @@ def run_scheduled(factory: sessionmaker[Session], today: date | None = None) -> 
     for schedule in due:
         if schedule.done_through is not None and schedule.done_through >= period:
             continue
+        if period > schedule.last_period:
+            # The term is over (its last month was missed): nothing the member did not sign.
+            with factory() as session, session.begin():
+                row = session.get(WdSchedule, schedule.id, with_for_update=True)
+                row.status, row.ended_on = "ended", today
+            continue
         with factory() as session:
             member_no = session.get(Member, schedule.member_id).member_no
+        # Months of the term not yet filed (a missed run is caught up), the rules cap them.
+        since = schedule.done_through or _previous_period(schedule.first_period)
         params = {"member_no": member_no, "bank_code": schedule.bank_code,
-                  "card_no": schedule.card_no, "rent_months": 1}
+                  "card_no": schedule.card_no,
+                  "rent_months": max(1, min(12, months_between(since, period)))}
         try:
             gateway.invoke(factory, SCHEDULE_CHANNEL, SYSTEM, schedule.kind, params,
                            idempotency_key=f"wd-schedule-{schedule.id}-{period}")

@@ -15,10 +15,11 @@ from hpf.kit.db import Base, BigId
 from hpf.kit.sealed import Sealed
 
 # Application status (提取申请状态)
-REVIEWING, APPROVED, PAYING, PAID, FAILED, REJECTED = (
-    "reviewing", "approved", "paying", "paid", "failed", "rejected")
+REVIEWING, APPROVED, PAYING, PAID, FAILED, REJECTED, DISPUTED = (
+    "reviewing", "approved", "paying", "paid", "failed", "rejected", "disputed")
 STATUS_ZH = {REVIEWING: "审核中", APPROVED: "已审批待付款", PAYING: "银行付款中",
-             PAID: "已到账", FAILED: "付款失败已退回", REJECTED: "未通过"}
+             PAID: "已到账", FAILED: "付款失败已退回", REJECTED: "未通过",
+             DISPUTED: "银行回单异常待核对"}
 
 
 class WdApplication(Base):
@@ -45,7 +46,8 @@ class WdApplication(Base):
     account_name: Mapped[str] = mapped_column(String(50))
     # The document the withdrawal rests on (contract, certificate, invoice, loan contract):
     # the frequency rules count withdrawals per document.
-    document_no: Mapped[str | None] = mapped_column(String(64))
+    # Comma-separated when the withdrawal rests on several invoices.
+    document_no: Mapped[str | None] = mapped_column(Text)
     details_json: Mapped[str | None] = mapped_column(Text)
     review_reasons: Mapped[str | None] = mapped_column(Text)
     reservation_id: Mapped[int | None] = mapped_column(BigInteger)

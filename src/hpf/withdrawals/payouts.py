@@ -19,14 +19,16 @@ from hpf.config import get_settings
 from hpf.deposits.models import M_WITHDRAWN_CLOSED, Member
 from hpf.exchange import bank_files
 from hpf.kit import clock
+from hpf.kit.errors import Conflict
 from hpf.kit.money import format_yuan
 from hpf.ledger import domain as ledger_domain
 from hpf.ledger import service as ledger
-from hpf.ledger.models import LedgerAccount
+from hpf.ledger.models import LedgerAccount, Voucher
 from hpf.notices.service import send_sms
 from hpf.withdrawals import kinds
 from hpf.withdrawals.models import (
     APPROVED,
+    DISPUTED,
     FAILED,
     PAID,
     PAYING,
@@ -132,17 +134,25 @@ def _match(session: Session, batch: WdPayoutBatch, statement, today: date):
     apps = {a.application_no: a for a in _apps_of(session, batch.batch_no)}
     paid = failed = 0
     problems: list[str] = []
-    if statement.batch_no != batch.batch_no:
-        return 0, 0, [f"{batch.batch_no}: 回单批次号为 {statement.batch_no}，未处理"]
+    if (statement.batch_no, statement.bank_code) != (batch.batch_no, batch.bank_code):
+        # Another batch's statement: match nothing, the batch waits for its own.
+        raise Conflict(f"批次{batch.batch_no}的回单文件属于{statement.bank_code}的批次"
+                       f"{statement.batch_no}，未处理", code="BANK_STATEMENT_MISMATCH",
+                       batch_no=batch.batch_no)
     for line in statement.lines:
         app = apps.pop(line.reference, None)
         if app is None or app.status != PAYING:
             problems.append(f"{batch.batch_no}#{line.seq}: 回单所列 {line.reference} 不在本批次")
             continue
-        if line.amount_fen != app.amount_fen:
-            problems.append(f"{batch.batch_no}#{line.seq}: 金额 {line.amount_fen} 与指令 "
-                            f"{app.amount_fen} 不符，按失败退回")
-            _return(session, app, "9998", "银行回单金额与指令不符", today)
+        if line.amount_fen != app.amount_fen and line.succeeded:
+            # The bank says it paid, another amount: neither paid nor returned until staff have
+            # checked with the bank; the money stays in payouts pending.
+            app.status = DISPUTED
+            app.bank_txn_id, app.failure_reason = line.bank_txn_id[:64], "回单金额与指令不符，待人工核对"
+            problems.append(f"{batch.batch_no}#{line.seq}: 银行回单称已付 {line.amount_fen} 分，"
+                            f"指令为 {app.amount_fen} 分，待人工核对")
+        elif line.amount_fen != app.amount_fen:
+            _return(session, app, line.result_code, line.reason or "银行付款失败", today)
             failed += 1
         elif line.succeeded:
             _paid(session, app, line.bank_txn_id, line.value_date or today)
@@ -196,6 +206,15 @@ def _return(session: Session, app: WdApplication, code: str, reason: str, today:
                 summary=f"提取退回 {app.application_no}",
                 value_date=_return_value_date(session, member, app, today),
                 command_id=app.command_id)
+    if app.closes_account and app.interest_fen:
+        # The account stays open: the interest to date paid with the closing goes back, or the
+        # year's settlement (or the next closing) would pay those days a second time.
+        interest = session.scalar(select(Voucher.id).where(
+            Voucher.command_id == app.command_id, Voucher.entry_type == "close_interest",
+            Voucher.reverses_id.is_(None)))
+        if interest is not None:
+            ledger.reverse(session, interest, "销户提取付款失败，账户未销户，退回销户结息",
+                           command_id=app.command_id)
     app.status, app.failure_code, app.failure_reason = FAILED, code[:8], reason[:100]
     _notify(session, member, f"您的{kinds.kind(app.kind).name_zh}申请{app.application_no}"
             f"银行付款未成功（{reason}），{format_yuan(app.amount_fen)}元已退回公积金账户。")

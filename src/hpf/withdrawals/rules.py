@@ -146,7 +146,8 @@ def reference_of(request: Request) -> str | None:
     if k in ("wd.build", "wd.repair", "wd.renovate"):
         return ",".join(sorted(request.invoice_nos)) or None
     if k == "wd.property_fee":
-        return request.cert_no
+        # The invoices, so one cannot back a second year's withdrawal; the home otherwise.
+        return ",".join(sorted(request.invoice_nos)) or request.cert_no
     if k == "wd.maintenance_fund":
         return request.cert_no or request.contract_no
     if k in ("wd.repay_fund_loan", "wd.repay_commercial_loan"):
@@ -349,11 +350,11 @@ def _rent(case: _Case) -> int | None:
         if case.evidence.spouse_id_number is UNAVAILABLE:
             case.unavailable("spouse_id_number")  # the spouse's homes could not be checked
     earlier = case.own_past("wd.rent")
+    due = case.params.rent_max_arrears_months
     if earlier:
+        # In arrears since the last one, but never further back than a first claim may go.
         last = max(w.decided_on for w in earlier)
-        due = months_between(month_key(last), month_key(case.today))
-    else:
-        due = case.params.rent_max_arrears_months
+        due = min(due, months_between(month_key(last), month_key(case.today)))
     months = due if case.request.rent_months is None else min(case.request.rent_months, due)
     return case.params.rent_monthly_cap_fen * max(0, months)
 
@@ -447,7 +448,14 @@ def _loan(case: _Case, kind: str, zh: str) -> HousingLoan | None:
 
 def _repay_fund_loan(case: _Case) -> int | None:
     loan = _loan(case, FUND, "住房公积金贷款")
-    return None if loan is None else max(0, loan.outstanding_fen)
+    if loan is None:
+        return None
+    # The outstanding amount is as of the report: the family's withdrawals for this loan
+    # decided since then have not reduced it yet.
+    since = loan.reported_on
+    paid = sum(w.amount_fen for w in case.family_past(("wd.repay_fund_loan",), loan.contract_no)
+               if since is None or w.decided_on >= since)
+    return max(0, loan.outstanding_fen - paid)
 
 
 def _repay_commercial_loan(case: _Case) -> int | None:

@@ -95,11 +95,18 @@ def test_review_kind_waits_for_staff_then_reject_releases(city):
             app = s.scalars(select(WdApplication)).one()
             assert (app.status, app.decision_reason) == ("rejected", "低保证明已过期")
         city.ledger_ok()
-    # Two working days later the next one is about to miss its deadline.
-    with clock.frozen(TODAY):
         r = city.call("wd.low_income", _counter({"amount_fen": 200_000}, chen),
                       city.staff("clerk"), channel="counter")
         assert r.status_code == 202, r.text
+    # Due on Thursday 19 March: on Wednesday it is about to miss its deadline, on Friday late.
+    for day, state in ((date(2026, 3, 18), "due_soon"), (date(2026, 3, 19), "due_today"),
+                       (date(2026, 3, 20), "overdue")):
+        with clock.frozen(day):
+            city.forget_logins()
+            queue = city.client.get("/api/v1/approvals",
+                                    headers=city.staff("rev1")).json()["items"]
+            assert [i["due_state"] for i in queue if i["service"] == "wd.low_income"] == [state]
+    with clock.frozen(date(2026, 3, 20)):  # late, but a late decision still pays
         approved = city.approve(r, "rev1")
         assert approved["result"]["status"] == "approved"
         assert balance(city, chen.account_id) == (1_800_000, 0)
@@ -146,6 +153,37 @@ def test_retirement_pays_everything_with_interest_and_closes_after_payout(city):
         with transaction(city.url) as s:
             member = s.scalars(select(Member).where(Member.member_no == old.member_no)).one()
             assert (member.status, member.closed_on) == ("05", TODAY)
+        city.ledger_ok()
+
+
+def test_failed_closing_payout_takes_its_interest_back(city):
+    from hpf.exchange.models import RegBankCard
+
+    with clock.frozen(TODAY):
+        old = saver(city, 29, "郑退休", 6_000_000)
+        with transaction(city.url) as s:
+            member = s.scalars(select(Member).where(Member.member_no == old.member_no)).one()
+            member.birth_date = date(1960, 3, 1)
+            s.add(RegRetirement(id_number=old.id_number, name=old.name, approval_no="TX002",
+                                retired_on=date(2026, 3, 1), kind="normal"))
+        r = city.call("wd.retirement", _counter({}, old), city.staff("clerk"), channel="counter")
+        assert r.status_code == 200, r.text
+        interest = r.json()["result"]["interest_fen"]
+        assert interest > 0
+        with transaction(city.url) as s:
+            s.get(RegBankCard, old.card_no).status = "closed"
+        factory = session_factory(city.url)
+        jobs.run_payouts(factory, TODAY)
+        assert jobs.run_reconcile(factory, TODAY)["failed"] == 1
+        # The savings come back, the interest to date goes back to the year's accrual.
+        assert balance(city, old.account_id) == (6_000_000, 0)
+        city.ledger_ok()
+        with transaction(city.url) as s:
+            s.get(RegBankCard, old.card_no).status = "active"
+        r = city.call("wd.retirement", _counter({}, old), city.staff("clerk"), channel="counter")
+        assert r.status_code == 200, r.text
+        assert r.json()["result"]["interest_fen"] == interest  # once, not twice
+        assert r.json()["result"]["amount_fen"] == 6_000_000 + interest
         city.ledger_ok()
 
 
@@ -229,4 +267,38 @@ def test_death_withdrawal_by_the_heir_at_the_counter(city):
             assert member.status == "05"
             app = s.scalars(select(WdApplication)).one()
             assert (app.account_name, app.status) == ("吴继承", "paid")
+        city.ledger_ok()
+
+
+def test_husband_and_wife_at_once_never_exceed_the_price_together(city):
+    from wd_support import home, purchase
+
+    from hpf.exchange.people_models import RegMarriage
+
+    with clock.frozen(TODAY):
+        husband = saver(city, 61, "钱丈夫", 60_000_000)
+        wife = saver(city, 62, "孔妻子", 50_000_000)
+        with transaction(city.url) as s:
+            s.add(RegMarriage(record_no="J530102-2016-061", party_a_id_number=husband.id_number,
+                              party_a_name=husband.name, party_b_id_number=wife.id_number,
+                              party_b_name=wife.name, married_on=date(2016, 5, 1),
+                              divorced_on=None))
+        home(city, husband.id_number, "云(2025)昆明市不动产权第0000061号", 9_000, date(2025, 12, 1))
+        purchase(city, husband.id_number, "WQ2025-0061", 100_000_000, date(2025, 10, 1))
+        clerk = city.staff("clerk")
+        barrier = Barrier(2)
+
+        def apply(who):
+            client = TestClient(city.app)
+            client.auth = channels.signer()
+            barrier.wait()
+            return client.post("/api/v1/services/wd.purchase", json={
+                "member_no": who.member_no, "bank_code": "ICBC", "card_no": who.card_no,
+                "contract_no": "WQ2025-0061"}, headers={**clerk, "X-HPF-Channel": "counter"})
+
+        with ThreadPoolExecutor(2) as pool:
+            answers = list(pool.map(apply, (husband, wife)))
+        assert [r.status_code for r in answers] == [200, 200], [r.text for r in answers]
+        paid = sum(r.json()["result"]["amount_fen"] for r in answers)
+        assert paid == 100_000_000  # the price, together, whichever came first
         city.ledger_ok()

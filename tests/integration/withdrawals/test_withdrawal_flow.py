@@ -5,6 +5,7 @@ reconciled from the statement; the books stay clean at every step."""
 import json
 from datetime import date
 
+import pytest
 from sqlalchemy import select
 from wd_support import TODAY, balance, home, purchase, saver
 
@@ -12,6 +13,7 @@ from hpf.exchange import bank_files
 from hpf.exchange.people_models import RegMarriage
 from hpf.kit import clock
 from hpf.kit.db import session_factory, transaction
+from hpf.kit.errors import HpfError
 from hpf.notices.models import OutboxMessage
 from hpf.withdrawals import jobs, payouts
 from hpf.withdrawals.models import WdApplication, WdPayoutBatch
@@ -164,8 +166,9 @@ class _Bank:
     """A bank whose statement we write: it pays the first instruction, leaves the second out,
     and lists a payment nobody asked for (what a reconciliation must survive)."""
 
-    def __init__(self) -> None:
+    def __init__(self, mode: str = "omit") -> None:
         self.files: dict[str, bytes] = {}
+        self.mode = mode
 
     def submit(self, bank_code: str, batch_no: str, content: bytes) -> None:
         self.files[batch_no] = content
@@ -173,6 +176,15 @@ class _Bank:
     def statement(self, bank_code: str, batch_no: str) -> bytes | None:
         batch = bank_files.read_batch(self.files[batch_no])
         first = batch.items[0]
+        if self.mode == "other_batch":
+            line = bank_files.StatementLine(1, first.reference, "ICBC-P1", first.amount_fen,
+                                            bank_files.SUCCESS, "", TODAY)
+            return bank_files.write_statement("WD20260316ICBC0999", bank_code, TODAY, [line])
+        if self.mode == "other_amount":
+            lines = [bank_files.StatementLine(i.seq, i.reference, f"ICBC-P{i.seq}",
+                                              i.amount_fen - 1, bank_files.SUCCESS, "", TODAY)
+                     for i in batch.items]
+            return bank_files.write_statement(batch_no, bank_code, TODAY, lines)
         lines = [bank_files.StatementLine(1, first.reference, "ICBC-P000000001", first.amount_fen,
                                           bank_files.SUCCESS, "", TODAY),
                  bank_files.StatementLine(2, "YW999999999999", "ICBC-P000000002", 100,
@@ -199,4 +211,34 @@ def test_statement_missing_a_payout_returns_it_and_reports_the_stranger(city):
         assert any("YW999999999999" in p for p in summary["problems"])
         assert balance(city, a.account_id) == (3_000_000 - 150_000, 0)
         assert balance(city, b.account_id) == (3_000_000, 0)  # left out: returned whole
+        city.ledger_ok()
+
+
+@pytest.mark.parametrize("mode", ["other_batch", "other_amount"])
+def test_a_statement_that_does_not_fit_pays_and_returns_nothing(city, mode):
+    with clock.frozen(TODAY):
+        a = saver(city, 43, "丙回单", 3_000_000)
+        r = city.call("wd.rent", {"member_no": a.member_no, "bank_code": "ICBC",
+                                  "card_no": a.card_no, "rent_months": 1},
+                      city.staff("clerk"), channel="counter")
+        assert r.status_code == 200, r.text
+        number = r.json()["application_no"]
+        bank = _Bank(mode)
+        with transaction(city.url) as s:
+            payouts.make_batches(s, TODAY)
+            payouts.submit_pending(s, bank)
+        if mode == "other_batch":
+            # Another batch's statement: refused, the batch waits for its own.
+            with pytest.raises(HpfError) as refused, transaction(city.url) as s:
+                payouts.reconcile(s, bank, TODAY)
+            assert refused.value.code == "BANK_STATEMENT_MISMATCH"
+            expected = "paying"
+        else:
+            # The bank says it paid a fen less: held for staff, neither paid nor returned.
+            with transaction(city.url) as s:
+                summary = payouts.reconcile(s, bank, TODAY)
+            assert (summary["paid"], summary["failed"]) == (0, 0) and summary["problems"]
+            expected = "disputed"
+        assert _app(city, number).status == expected
+        assert balance(city, a.account_id) == (3_000_000 - 150_000, 0)  # not refunded
         city.ledger_ok()

@@ -255,6 +255,13 @@ def test_rent_months_in_arrears_times_the_monthly_cap():
     assert first.ok and first.allowed_fen == 1_800_000
 
 
+def test_rent_arrears_reach_back_no_further_than_a_first_claim():
+    # Last rent withdrawal three years ago: 12 months at most (18,000.00), not 36.
+    past = (PastWithdrawal("wd.rent", 150_000, date(2023, 6, 5), at_counter=True),)
+    a = go("wd.rent", past=past)
+    assert a.ok and a.cap_fen == 1_800_000
+
+
 def test_rent_cap_exceeded():
     r = only(go("wd.rent", past=RENT_COUNTER, amount_fen=450_001), "WD_CAP_EXCEEDED")
     assert r.message == "提取金额超过可提取额度4500.00元"
@@ -319,6 +326,18 @@ def test_property_fee_once_a_year_for_the_family():
     assert go("wd.property_fee", e=ev(homes=(HOME,)), past=last_year, cert_no="H1").ok
 
 
+def test_property_fee_invoice_backs_one_withdrawal_only():
+    # Invoice WY1 paid for last year's withdrawal; named again this year it is refused.
+    inv = Invoice("WY1", "property_fee", 120_000, date(2025, 12, 1), WIFE)
+    first = go("wd.property_fee", e=ev(homes=(HOME,), invoices=(inv,)), cert_no="H1",
+               invoice_nos=("WY1",), today=date(2025, 12, 28))
+    assert first.ok and first.reference == "WY1"
+    past = (PastWithdrawal("wd.property_fee", 120_000, date(2025, 12, 28), first.reference),)
+    r = only(go("wd.property_fee", e=ev(homes=(HOME,), invoices=(inv,)), past=past,
+                cert_no="H1", invoice_nos=("WY1",)), "WD_TOO_FREQUENT")
+    assert r.message == "发票WY1已办理过提取"
+
+
 def test_property_fee_of_an_unknown_home():
     r = only(go("wd.property_fee", e=ev(homes=(HOME,)), cert_no="H2"), "WD_NO_DATA_MATCH")
     assert r.details == {"document": "property_cert", "document_no": "H2"}
@@ -377,7 +396,8 @@ def test_down_payment_refusals():
 
 # ---------------------------------------------------------------- loan repayment
 
-L1 = HousingLoan("fund", "2014年委农字17609号", (ME,), 24_000_000, 5_862_415, 1_560_000)
+L1 = HousingLoan("fund", "2014年委农字17609号", (ME,), 24_000_000, 5_862_415, 1_560_000,
+                 reported_on=date(2026, 6, 1))
 CL1 = HousingLoan("commercial", "SD-88", (WIFE, ME), 100_000_000, 80_000_000, 1_560_000)
 
 
@@ -390,6 +410,16 @@ def test_repay_fund_loan_up_to_the_outstanding_principal():
     a = go("wd.repay_fund_loan", m=member(balance_fen=3_000_000, available_fen=3_000_000),
            e=ev(loans=(L1,)), past=past, loan_contract_no=L1.contract_no)
     assert a.allowed_fen == 2_999_000
+
+
+def test_repay_fund_loan_counts_the_familys_withdrawals_since_the_report():
+    # Reported 58,624.15 outstanding on 1 June; the spouse withdrew 50,000.00 for the same
+    # loan on 5 June (not yet in the report): 8,624.15 is left, not 58,624.15 again.
+    past = (counter_first("wd.repay_fund_loan", L1.contract_no, date(2025, 5, 1)),
+            PastWithdrawal("wd.repay_fund_loan", 5_000_000, date(2026, 6, 5), L1.contract_no,
+                           "spouse"))
+    a = go("wd.repay_fund_loan", e=ev(loans=(L1,)), past=past, loan_contract_no=L1.contract_no)
+    assert a.ok and a.cap_fen == 862_415 and a.allowed_fen == 862_415
 
 
 def test_repay_fund_loan_refusals():
