@@ -56,12 +56,6 @@ class Withdraw(Params):
     def _id(cls, v: str | None) -> str | None:
         return normalize_id_number(v) if v is not None else None
 
-    @property
-    def document_no(self) -> str | None:
-        """The main document, kept on the application for searches and frequency counts."""
-        return (self.contract_no or self.cert_no or self.loan_contract_no
-                or self.illness_record_no or (self.invoice_nos[0] if self.invoice_nos else None))
-
     @model_validator(mode="after")
     def _heir_together(self) -> "Withdraw":
         if (self.heir_name is None) != (self.heir_id_number is None):

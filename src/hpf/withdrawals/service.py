@@ -19,7 +19,7 @@ from hpf.deposits.models import M_FROZEN, Member
 from hpf.exchange.bank import bank_adapter
 from hpf.gateway.registry import Ctx
 from hpf.kit import clock, workdays
-from hpf.kit.errors import Conflict, HpfError, InvalidInput, UpstreamUnavailable
+from hpf.kit.errors import Conflict, HpfError, InvalidInput
 from hpf.kit.money import format_yuan
 from hpf.ledger import domain as ledger_domain
 from hpf.ledger import service as ledger
@@ -66,9 +66,6 @@ def apply(ctx: Ctx, kind: str, p: Withdraw, member: Member) -> int:
             first.message, code=first.code, kind=kind,
             refusals=[{"code": r.code, "message": r.message, **_plain(r.details)}
                       for r in assessment.refusals])
-    if assessment.route == "counter" and ctx.channel != "counter":
-        raise WithdrawalRefused(f"「{spec.name_zh}」须到服务网点柜台办理",
-                                code="WD_FIRST_TIME_AT_COUNTER", kind=kind)
     number = application_no(ctx.command_id)
     if assessment.closes_account:
         amount = ledger.available_fen(account)
@@ -111,11 +108,9 @@ def approvals_needed(spec: kinds.Kind, assessment) -> int:
 
 
 def _check_card(session: Session, bank_code: str, card_no: str, name: str, id_number: str) -> None:
-    try:
-        ok = bank_adapter(session).card_holder_matches(bank_code, card_no, name, id_number)
-    except UpstreamUnavailable:
-        raise  # a 503: try again later, nothing was written
-    if not ok:
+    """The payee's own active card at that bank (a bank that cannot answer is a 503: try
+    again later, nothing was written)."""
+    if not bank_adapter(session).card_holder_matches(bank_code, card_no, name, id_number):
         raise WithdrawalRefused("收款银行卡须为本人名下的有效借记卡", code="WD_CARD_NOT_OWN")
 
 
