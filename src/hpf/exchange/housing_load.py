@@ -247,8 +247,8 @@ def upsert_rows(session: Session, spec: RegistryFile, parsed: list[Parsed]) -> N
     session.flush()
 
 
-def _rows(path: Path) -> Iterator[tuple[int, dict]]:
-    with path.open(encoding="utf-8-sig", newline="") as fh:
+def _rows(path: Path, encoding: str) -> Iterator[tuple[int, dict]]:
+    with path.open(encoding=encoding, newline="") as fh:
         reader = csv.DictReader(fh)
         yield 0, {"__header__": reader.fieldnames or []}
         for row in reader:
@@ -263,15 +263,31 @@ def load_file(url: str | None, source: str, path: Path, *, chunk_rows: int = CHU
     if spec is None:
         raise InvalidInput(f"未知的数据来源：{source}", code="REGISTRY_UNKNOWN_SOURCE",
                            known=sorted(SOURCES))
+    return load_rows(url, source, spec, path, upsert_rows, chunk_rows=chunk_rows)
+
+
+def load_rows(url: str | None, source: str, spec: Any, path: Path,
+              upsert: Callable[[Session, Any, list], None], *, chunk_rows: int = CHUNK_ROWS,
+              encoding: str = "utf-8-sig") -> LoadReport:
+    """Read a registry CSV of any source (`spec`: its columns, title and row parser), refuse
+    bad rows by line and `upsert` the good ones, one transaction per chunk."""
     if not path.is_file():
         raise InvalidInput(f"文件不存在：{path}", code="REGISTRY_FILE_MISSING")
     if path.stat().st_size > MAX_FILE_BYTES:
         raise InvalidInput("文件过大", code="REGISTRY_FILE_TOO_LARGE")
     today = clock.today()
     report = LoadReport(source)
-    chunk: list[Parsed] = []
+    chunk: list = []
+
+    def commit() -> int:
+        if not chunk:
+            return 0
+        with transaction(url) as session:
+            upsert(session, spec, chunk)
+        return len(chunk)
+
     try:
-        rows = _rows(path)
+        rows = _rows(path, encoding)
         _, header = next(rows)
         missing = [c for c in spec.columns if c not in header["__header__"]]
         if missing:
@@ -287,19 +303,12 @@ def load_file(url: str | None, source: str, path: Path, *, chunk_rows: int = CHU
                 report.refuse(line, str(exc))
                 continue
             if len(chunk) >= chunk_rows:
-                report.loaded += _commit(url, spec, chunk)
+                report.loaded += commit()
                 chunk = []
     except (UnicodeDecodeError, csv.Error) as exc:
-        raise InvalidInput(f"文件无法读取（应为 UTF-8 编码的 CSV）：{exc}",
+        shown = "UTF-8" if encoding.lower() in ("utf-8", "utf-8-sig") else encoding
+        raise InvalidInput(f"文件无法读取（应为 {shown} 编码的 CSV）：{exc}",
                            code="REGISTRY_FILE_UNREADABLE",
                            loaded_before_error=report.loaded) from None
-    report.loaded += _commit(url, spec, chunk)
+    report.loaded += commit()
     return report
-
-
-def _commit(url: str | None, spec: RegistryFile, chunk: list[Parsed]) -> int:
-    if not chunk:
-        return 0
-    with transaction(url) as session:
-        upsert_rows(session, spec, chunk)
-    return len(chunk)

@@ -11,8 +11,7 @@ changes nothing and a file that stops half-way can simply be loaded again.
 The report and the refusal are the housing loader's, so `hpf registry load` shows both alike.
 """
 
-import csv
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import InvalidOperation
@@ -22,7 +21,7 @@ from typing import Any
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from hpf.exchange.housing_load import LoadReport, RowRefused
+from hpf.exchange.housing_load import LoadReport, RowRefused, load_rows
 from hpf.exchange.people_models import (
     RegDisability,
     RegHousingLoan,
@@ -32,14 +31,11 @@ from hpf.exchange.people_models import (
     RegSeriousIllness,
     RegUnemployment,
 )
-from hpf.kit import clock
-from hpf.kit.db import transaction
 from hpf.kit.errors import HpfError, InvalidInput
 from hpf.kit.ids import normalize_id_number
 from hpf.kit.money import MAX_AMOUNT_FEN, yuan_to_fen
 
 CHUNK_ROWS = 2_000
-MAX_FILE_BYTES = 2 * 1024**3
 MAX_TERM_MONTHS = 600
 
 LOW_INCOME_STATUS = {"active": "active", "在保": "active", "ended": "ended", "停保": "ended"}
@@ -271,14 +267,6 @@ def upsert_rows(session: Session, spec: PeopleFile, rows: list[dict]) -> None:
     session.flush()
 
 
-def _rows(path: Path, encoding: str) -> Iterator[tuple[int, dict]]:
-    with path.open(encoding=encoding, newline="") as fh:
-        reader = csv.DictReader(fh)
-        yield 0, {"__header__": reader.fieldnames or []}
-        for row in reader:
-            yield reader.line_num, row
-
-
 def load_file(url: str | None, source: str, path: Path, *, chunk_rows: int = CHUNK_ROWS,
               encoding: str = "utf-8-sig") -> LoadReport:
     """Validate and upsert a people registry file; one transaction per chunk. An unknown
@@ -288,43 +276,5 @@ def load_file(url: str | None, source: str, path: Path, *, chunk_rows: int = CHU
     if spec is None:
         raise InvalidInput(f"未知的数据来源：{source}", code="REGISTRY_UNKNOWN_SOURCE",
                            known=sorted(SOURCES))
-    if not path.is_file():
-        raise InvalidInput(f"文件不存在：{path}", code="REGISTRY_FILE_MISSING")
-    if path.stat().st_size > MAX_FILE_BYTES:
-        raise InvalidInput("文件过大", code="REGISTRY_FILE_TOO_LARGE")
-    today = clock.today()
-    report = LoadReport(source)
-    chunk: list[dict] = []
-    try:
-        rows = _rows(path, encoding)
-        _, header = next(rows)
-        missing = [c for c in spec.columns if c not in header["__header__"]]
-        if missing:
-            raise InvalidInput(f"{spec.title}文件缺少列：{', '.join(missing)}",
-                               code="REGISTRY_FILE_COLUMNS", missing=missing)
-        for line, row in rows:
-            if None in row:
-                report.refuse(line, "列数多于表头")
-                continue
-            try:
-                chunk.append(spec.parse(row, today))
-            except RowRefused as exc:
-                report.refuse(line, str(exc))
-                continue
-            if len(chunk) >= chunk_rows:
-                report.loaded += _commit(url, spec, chunk)
-                chunk = []
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise InvalidInput(f"文件无法读取（应为 {encoding} 编码的 CSV）：{exc}",
-                           code="REGISTRY_FILE_UNREADABLE",
-                           loaded_before_error=report.loaded) from None
-    report.loaded += _commit(url, spec, chunk)
-    return report
-
-
-def _commit(url: str | None, spec: PeopleFile, chunk: list[dict]) -> int:
-    if not chunk:
-        return 0
-    with transaction(url) as session:
-        upsert_rows(session, spec, chunk)
-    return len(chunk)
+    return load_rows(url, source, spec, path, upsert_rows, chunk_rows=chunk_rows,
+                     encoding=encoding)
