@@ -57,11 +57,14 @@ class Ctx:
     # Set by a reviewed business with a statutory decision deadline (withdrawals: 3 working
     # days); the approval queue shows what is about to miss it.
     due_on: date | None = None
+    # What the handler's prepare step found outside, before this transaction began.
+    prepared: Any = None
 
 
 Execute = Callable[[Ctx, Any], dict]
 Review = Callable[[Ctx, Any], int]
 Reject = Callable[[Ctx, Any, int], None]
+Prepare = Callable[[Ctx, Any], Any]
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,9 @@ class Handler:
     `review` (optional) validates an application and returns how many staff approvals it
     needs (0: execute at once). `execute` performs the business and returns the result.
     `on_reject` undoes what `review` set aside (reservations) when staff reject it.
+    `prepare` (optional) asks the outside systems an application needs (shared data, the
+    bank) in a read-only transaction before the application's own begins, so no lock is held
+    while they answer; `review` finds its answer in `ctx.prepared` (None when it did not run).
     """
 
     code: str
@@ -79,6 +85,7 @@ class Handler:
     review: Review | None = None
     on_reject: Reject | None = None
     allow_anonymous: bool = False
+    prepare: Prepare | None = None
 
 
 _handlers: dict[str, Handler] = {}

@@ -254,14 +254,16 @@ def _step_up(factory, service: catalog.Service, handler: registry.Handler, princ
 
 def _admit(session: Session, service: catalog.Service, handler: registry.Handler,
            principal: Principal, channel: str, params: dict[str, Any], key: str | None,
-           validated: dict[str, str], *, may_write: bool = True):
+           validated: dict[str, str], *, may_write: bool = True,
+           flow_counted: bool = False):
     """The checks every call meets in its transaction: channel, deployment, hours, flow, the
     caller's right, the parameters and the user's limits. Returns the replayed Outcome of a
     retry, else (parsed, canonical text, its hash, amount)."""
     at_counter = channel == "counter" and principal.kind == "staff"
     thresholds, limits = access.check(session, service, channel, staff_at_counter=at_counter,
                                       may_write=may_write)
-    flow.admit(channel, "tx", thresholds.tx_per_s, thresholds.tx_per_min)
+    if not flow_counted:
+        flow.admit(channel, "tx", thresholds.tx_per_s, thresholds.tx_per_min)
     _authorise(service, handler, principal)
     parsed = parse_params(handler, params)
     params_text, params_hash = canonical(parsed.model_dump(mode="json"))
@@ -320,9 +322,11 @@ def _run(factory, service, handler, principal, channel, params, key, validated, 
                              validated, ip)
         if outcome is not None:
             return outcome
+    counted, prepared = _prepare(factory, service, handler, principal, channel, params, key,
+                                 validated)
     with factory() as session, session.begin():
         admitted = _admit(session, service, handler, principal, channel, params, key,
-                          validated)
+                          validated, flow_counted=counted)
         if isinstance(admitted, Outcome):
             return admitted
         parsed, params_text, params_hash, amount = admitted
@@ -332,7 +336,7 @@ def _run(factory, service, handler, principal, channel, params, key, validated, 
         command.amount_fen = amount
         session.add(command)
         session.flush()
-        ctx = Ctx(session, principal, channel, command.id)
+        ctx = Ctx(session, principal, channel, command.id, prepared=prepared)
         levels = handler.review(ctx, parsed) if handler.review else 0
         holds = risk.assess_application(session, principal, service.code, service.money == "out",
                                         channel, command.id, ctx.member_id, ip)
@@ -367,6 +371,38 @@ def _run(factory, service, handler, principal, channel, params, key, validated, 
                     {"risk": [h.rule for h in holds]} if holds else None)
         # The stored JSON is what a replay returns, so the first answer is the same text.
         return Outcome(http, json.loads(command.result_json), command.id)
+
+
+def _prepare(factory, service, handler, principal, channel, params, key,
+             validated: dict[str, str]) -> tuple[bool, Any]:
+    """(whether the flow threshold was counted, the answer of the handler's prepare step).
+
+    The step (registry.Handler.prepare) runs in a read transaction once the checks a caller
+    meets first pass, so a refused call asks no outside system. The answer is None when the
+    handler has no such step, or the call is a retry or needs its channel reopened first (the
+    review then asks inside its transaction, as without the step). Nothing it does is kept
+    but its answer: the transaction that follows checks everything again but the flow
+    threshold, counted once."""
+    if handler.prepare is None:
+        return False, None
+    with read_transaction(factory) as session:
+        at_counter = channel == "counter" and principal.kind == "staff"
+        try:
+            thresholds, _ = access.check(session, service, channel,
+                                         staff_at_counter=at_counter, may_write=False)
+        except access.ReopenDue:
+            return False, None
+        # Counted here rather than in _admit: a flood of applications refused by the
+        # outside systems must meet the channel's threshold before it reaches them.
+        flow.admit(channel, "tx", thresholds.tx_per_s, thresholds.tx_per_min)
+        _authorise(service, handler, principal)
+        parsed = parse_params(handler, params)
+        text, digest = canonical(parsed.model_dump(mode="json"))
+        validated.update(text=text, hash=digest)  # what a refusal here records
+        if key is not None and _find_by_key(session, principal, key) is not None:
+            return True, None
+        limits_rules.refuse_in_flight(session, limits_rules.own_key(service.code, principal))
+        return True, handler.prepare(Ctx(session, principal, channel, None), parsed)
 
 
 def _hold_in_flight(session: Session, command: Command, principal: Principal, ctx: Ctx) -> None:

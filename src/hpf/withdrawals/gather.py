@@ -7,6 +7,7 @@ UNAVAILABLE, which the rules turn into a staff review: an unanswered question ne
 
 import hashlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -37,10 +38,40 @@ PARAMS = {
 }
 
 
+@dataclass(frozen=True)
+class Asked:
+    """What the shared sources answered for one member and kind: asked before the
+    application's transaction (the gateway's prepare step), so no lock waits on them."""
+
+    kind: str
+    member_id: int
+    id_number: str
+    name: str
+    who: Any  # (hukou in this city, deceased), or UNAVAILABLE
+    evidence: f.Evidence
+    cert_contract: dict[str, str]
+
+    def fits(self, kind: str, member: Member) -> bool:
+        """True when these answers are about this member as the transaction reads it now."""
+        return (self.kind, self.member_id, self.id_number, self.name) == (
+            kind, member.id, member.id_number, member.name)
+
+
+def ask(session: Session, kind: str, member: Member, today: date) -> Asked:
+    """Ask every shared source the kind's rules read (rules.SOURCES) about the member."""
+    evidence, cert_contract = _evidence(session, kind, member.id_number, today)
+    return Asked(kind, member.id, member.id_number, member.name, _identity(session, member),
+                 evidence, cert_contract)
+
+
 def assess(session: Session, kind: str, member: Member, account: LedgerAccount, p: Withdraw,
-           channel: str, today: date):
-    """Gather everything the rules read and assess the application."""
-    who = _identity(session, member)
+           channel: str, today: date, asked: Asked | None = None):
+    """Assess the application on the sources' answers (`asked`, or asked now when absent or
+    about another state of the member) and what this database holds: the member, the
+    balance, the family's past withdrawals, the parameters in force."""
+    if asked is None or not asked.fits(kind, member):
+        asked = ask(session, kind, member, today)
+    who, evidence, cert_contract = asked.who, asked.evidence, asked.cert_contract
     member_facts = f.MemberFacts(
         member_id=member.id, name=member.name, id_number=member.id_number,
         gender=member.gender, birth_date=member.birth_date,
@@ -51,7 +82,6 @@ def assess(session: Session, kind: str, member: Member, account: LedgerAccount, 
         balance_fen=account.balance_fen, available_fen=ledger.available_fen(account),
         retirement_recorded_on=(member.sealed_on or today) if member.retired else None,
         deceased=False if who is f.UNAVAILABLE else who[1])
-    evidence, cert_contract = _evidence(session, kind, member.id_number, today)
     contract_no = p.contract_no
     if kind == "wd.purchase" and contract_no is None and p.cert_no in cert_contract:
         # One home, one cap: a home bought under a contract and later registered is counted

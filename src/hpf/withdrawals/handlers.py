@@ -13,6 +13,9 @@ def _handler(code: str) -> Handler:
     def review(ctx: Ctx, p: Withdraw) -> int:
         return service.apply(ctx, code, p, member_for(ctx, p.member_no, lock=True))
 
+    def prepare(ctx: Ctx, p: Withdraw):
+        return service.prepare(ctx, code, p, member_for(ctx, p.member_no))
+
     def execute(ctx: Ctx, p: Withdraw) -> dict:
         return service.approve(ctx, p)
 
@@ -23,7 +26,7 @@ def _handler(code: str) -> Handler:
             .order_by(Approval.id.desc()).limit(1))
         service.reject(ctx, command_id, reason)
 
-    return Handler(code, Withdraw, execute, review, on_reject)
+    return Handler(code, Withdraw, execute, review, on_reject, prepare=prepare)
 
 
 for _code in sorted(kinds.KINDS):

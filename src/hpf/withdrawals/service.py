@@ -43,23 +43,29 @@ def application_no(command_id: int) -> str:
     return f"YW{command_id:012d}"
 
 
+def prepare(ctx: Ctx, kind: str, p: Withdraw, member: Member) -> gather.Asked:
+    """The outside questions of an application, asked before its transaction (the gateway's
+    prepare step): the checks a caller meets first, the payee's card at the bank, then the
+    shared sources the kind's rules read."""
+    payee_name, payee_id = _check_request(kind, p, member)
+    _check_card(ctx.session, p.bank_code, p.card_no, payee_name, payee_id)
+    return gather.ask(ctx.session, kind, member, clock.today())
+
+
 def apply(ctx: Ctx, kind: str, p: Withdraw, member: Member) -> int:
     """Check and assess an application, reserve its money and file it; the approvals it needs
-    (0: approved by the automatic review at once)."""
+    (0: approved by the automatic review at once). The answers of `prepare` are used when
+    they are about the member as this transaction reads it; otherwise they are asked now."""
     today = clock.today()
     spec = kinds.kind(kind)
-    if member.status == M_FROZEN:
-        raise Conflict("账户已被冻结，不能提取", code="WD_ACCOUNT_FROZEN")
-    if p.schedule_months is not None and kind != "wd.rent":
-        raise InvalidInput("只有租房提取可以签订约定提取", code="WD_SCHEDULE_NOT_ALLOWED")
-    if (p.heir_name is not None) != (kind == "wd.death"):
-        raise InvalidInput("死亡提取须由继承人办理并填写继承人信息" if kind == "wd.death"
-                           else "只有死亡提取可以填写继承人", code="WD_HEIR_FIELDS")
-    payee_name, payee_id = ((p.heir_name, p.heir_id_number) if kind == "wd.death"
-                            else (member.name, member.id_number))
-    _check_card(ctx.session, p.bank_code, p.card_no, payee_name, payee_id)
+    payee_name, payee_id = _check_request(kind, p, member)
+    asked = ctx.prepared if isinstance(ctx.prepared, gather.Asked) else None
+    if asked is None or not asked.fits(kind, member):
+        asked = None
+        _check_card(ctx.session, p.bank_code, p.card_no, payee_name, payee_id)
     account = ctx.session.get(LedgerAccount, member.account_id)
-    assessment = gather.assess(ctx.session, kind, member, account, p, ctx.channel, today)
+    assessment = gather.assess(ctx.session, kind, member, account, p, ctx.channel, today,
+                               asked)
     if assessment.refusals:
         first = assessment.refusals[0]
         raise WithdrawalRefused(
@@ -93,6 +99,20 @@ def apply(ctx: Ctx, kind: str, p: Withdraw, member: Member) -> int:
     gather.consume_materials(ctx.session, member, p, kind, assessment, ctx.command_id,
                              ctx.channel)
     return approvals_needed(spec, assessment)
+
+
+def _check_request(kind: str, p: Withdraw, member: Member) -> tuple[str, str]:
+    """Refuse what no source needs asking about; the payee's (name, ID number)."""
+    if member.status == M_FROZEN:
+        raise Conflict("账户已被冻结，不能提取", code="WD_ACCOUNT_FROZEN")
+    if p.schedule_months is not None and kind != "wd.rent":
+        raise InvalidInput("只有租房提取可以签订约定提取", code="WD_SCHEDULE_NOT_ALLOWED")
+    if (p.heir_name is not None) != (kind == "wd.death"):
+        raise InvalidInput("死亡提取须由继承人办理并填写继承人信息" if kind == "wd.death"
+                           else "只有死亡提取可以填写继承人", code="WD_HEIR_FIELDS")
+    if kind == "wd.death":
+        return p.heir_name, p.heir_id_number
+    return member.name, member.id_number
 
 
 def approvals_needed(spec: kinds.Kind, assessment) -> int:

@@ -1,6 +1,7 @@
 """Withdrawal refusals, staff review, sources that cannot answer, account-closing kinds,
 scheduled rent and concurrency — each through the gateway, with the ledger checked."""
 
+import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from threading import Barrier
@@ -8,6 +9,7 @@ from threading import Barrier
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from wd_support import TODAY, balance, saver
 
 from hpf.config import get_settings
@@ -131,6 +133,117 @@ def test_source_that_cannot_answer_sends_to_review_never_approves(city, monkeypa
         monkeypatch.delenv("HPF_SHARED_DATA_ADAPTER")
         get_settings.cache_clear()
         city.ledger_ok()
+
+
+def _writer_lock_free(url: str, member_id: int) -> bool:
+    """True when another connection could write the member's row right now, without waiting."""
+    from sqlalchemy import make_url, text
+
+    if url.startswith("sqlite"):
+        raw = sqlite3.connect(make_url(url).database, timeout=0)
+        try:
+            raw.execute("BEGIN IMMEDIATE")
+            raw.rollback()
+            return True
+        except sqlite3.OperationalError:
+            return False
+        finally:
+            raw.close()
+    with session_factory(url)() as s, s.begin():
+        try:
+            s.execute(text("SELECT id FROM dep_member WHERE id = :id FOR UPDATE NOWAIT"),
+                      {"id": member_id})
+            return True
+        except OperationalError:
+            return False
+
+
+def test_sources_are_asked_before_the_application_locks_anything(city, monkeypatch):
+    """A slow shared source or bank holds no lock: the questions go out in the gateway's
+    prepare step, and the application's transaction uses their answers."""
+    from hpf.exchange import bank
+    from hpf.withdrawals import gather
+
+    with clock.frozen(TODAY):
+        ma = saver(city, 26, "马慢源", 2_000_000)
+        with transaction(city.url) as s:
+            member_id = s.scalars(select(Member.id).where(
+                Member.member_no == ma.member_no)).one()
+        seen: list[tuple[str, bool]] = []
+        ask_identity, card_check = gather._identity, bank.LocalBank.card_holder_matches
+
+        def identity(session, member):
+            seen.append(("identity", _writer_lock_free(city.url, member_id)))
+            return ask_identity(session, member)
+
+        def card(self, *args):
+            seen.append(("bank", _writer_lock_free(city.url, member_id)))
+            return card_check(self, *args)
+
+        monkeypatch.setattr(gather, "_identity", identity)
+        monkeypatch.setattr(bank.LocalBank, "card_holder_matches", card)
+        r = city.call("wd.rent", _counter({"rent_months": 1}, ma), city.staff("clerk"),
+                      channel="counter")
+        assert r.status_code == 200, r.text
+        # Each asked once, with the database free for other writers meanwhile.
+        assert seen == [("bank", True), ("identity", True)]
+        assert balance(city, ma.account_id) == (1_850_000, 0)
+        city.ledger_ok()
+
+
+def test_answers_about_a_member_changed_meanwhile_are_asked_again(city, monkeypatch):
+    """Between the questions and the application's transaction a clerk corrects the member's
+    name: the answers were about someone else's name, so the transaction asks again (and the
+    card, in the old name, no longer matches)."""
+    from hpf.withdrawals import gather
+
+    with clock.frozen(TODAY):
+        niu = saver(city, 27, "牛旧名", 2_000_000)
+        calls: list[str] = []
+        ask_identity = gather._identity
+
+        def identity(session, member):
+            calls.append(member.name)
+            if len(calls) == 1:
+                with transaction(city.url) as s:
+                    s.scalars(select(Member).where(
+                        Member.member_no == niu.member_no)).one().name = "牛新名"
+            return ask_identity(session, member)
+
+        monkeypatch.setattr(gather, "_identity", identity)
+        r = city.call("wd.rent", _counter({"rent_months": 1}, niu), city.staff("clerk"),
+                      channel="counter")
+        _refused(r, 422, "WD_CARD_NOT_OWN")
+        assert calls == ["牛旧名"]  # the card check inside refused before asking again
+        assert balance(city, niu.account_id) == (2_000_000, 0)
+
+
+def test_an_application_counts_once_against_the_channel_threshold(city, monkeypatch):
+    """The prepare step counts the transaction before the sources are asked; the application's
+    own transaction does not count it again."""
+    from hpf.gateway import flow
+    from hpf.kit.counters import MemoryCounters
+
+    now = [1_800_000_000 + 5.0]
+    counters = MemoryCounters(clock=lambda: now[0])
+    monkeypatch.setattr(flow, "counters", lambda: counters)
+    r = city.client.post("/api/v1/mgmt/changes/mgmt.channel_settings",
+                         json={"channel": "counter", "tx_per_min": 2},
+                         headers={**city.staff("ops"), "X-HPF-Channel": "counter"})
+    assert r.status_code == 202, r.text
+    assert city.decide(r.json()["command_id"], "rev2").json()["status"] == "succeeded"
+    with clock.frozen(TODAY):
+        yang = saver(city, 28, "杨限流", 2_000_000)
+        clerk = city.staff("clerk")
+        first = city.call("wd.rent", _counter({"rent_months": 1}, yang), clerk,
+                          channel="counter")
+        assert first.status_code == 200, first.text
+        # The second is refused by the rules (a month already withdrawn), not by the flow.
+        second = city.call("wd.rent", _counter({"rent_months": 1}, yang), clerk,
+                           channel="counter")
+        assert second.status_code == 422, second.text
+        _refused(city.call("wd.rent", _counter({"rent_months": 1}, yang), clerk,
+                           channel="counter"), 429, "FLOW_LIMITED")
 
 
 def test_retirement_pays_everything_with_interest_and_closes_after_payout(city):
