@@ -49,7 +49,8 @@ def run_reconcile(factory: sessionmaker[Session], today: date | None = None) -> 
     with factory() as session:
         submitted = session.scalars(select(WdPayoutBatch.batch_no).where(
             WdPayoutBatch.status == "submitted").order_by(WdPayoutBatch.batch_no)).all()
-    total = {"batches": 0, "paid": 0, "failed": 0, "problems": [], "unanswered": []}
+    total = {"batches": 0, "paid": 0, "failed": 0, "problems": [], "waiting": [],
+             "unanswered": []}
     for batch_no in submitted:
         try:
             with factory() as session, session.begin():
@@ -65,6 +66,7 @@ def run_reconcile(factory: sessionmaker[Session], today: date | None = None) -> 
         for key in ("batches", "paid", "failed"):
             total[key] += result[key]
         total["problems"] += result["problems"]
+        total["waiting"] += result["waiting"]
     return total
 
 

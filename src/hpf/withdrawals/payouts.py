@@ -4,8 +4,9 @@
 (hpf.exchange.bank_files) and records each batch before it is sent, so a batch whose submission
 failed or whose answer was lost is sent again with the same bytes (`submit_pending`).
 `reconcile` reads each bank's statement: a paid line moves the money from payouts pending to the
-bank; a failed line, or an application missing from a statement that covers its batch, returns
-the money to the member's account. Each outcome sends the member a notice.
+bank; a failed line returns the money to the member's account. Each outcome sends the member a
+notice. A payout the statement does not answer for stays pending until the bank's next
+statement of the batch says what became of it.
 """
 
 import hashlib
@@ -37,7 +38,6 @@ from hpf.withdrawals.models import (
 )
 
 MAX_LINES_PER_BATCH = 5000
-MISSING_CODE, MISSING_REASON = "9999", "银行回单无此笔付款"
 
 
 def make_batches(session: Session, today: date | None = None) -> list[str]:
@@ -107,9 +107,14 @@ def submit_pending(session: Session, exchange, only: str | None = None) -> list[
 
 def reconcile(session: Session, exchange, today: date | None = None,
               only: str | None = None) -> dict:
-    """Match every submitted batch's (or `only` one's) statement, when the bank has one."""
+    """Match every submitted batch's (or `only` one's) statement, when the bank has one.
+
+    A batch is settled when every payout in it has the bank's answer. A statement that leaves
+    some out settles the rest; those wait, in payouts pending, for the bank's next statement
+    of the batch (read again by every run), because a payout the bank has not answered for
+    may have been paid: returning it would pay the member twice."""
     today = today or clock.today()
-    summary = {"batches": 0, "paid": 0, "failed": 0, "problems": []}
+    summary = {"batches": 0, "paid": 0, "failed": 0, "problems": [], "waiting": []}
     stmt = select(WdPayoutBatch).where(WdPayoutBatch.status == "submitted")
     if only is not None:
         stmt = stmt.where(WdPayoutBatch.batch_no == only)
@@ -118,19 +123,25 @@ def reconcile(session: Session, exchange, today: date | None = None,
         if content is None:
             continue  # not processed by the bank yet
         statement = bank_files.read_statement(content)
-        paid, failed, problems = _match(session, batch, statement, today)
-        batch.status, batch.settled_on = "settled", today
-        batch.paid_count, batch.failed_count = paid, failed
+        paid, failed, problems, waiting = _match(session, batch, statement, today)
+        outcomes = dict(session.execute(
+            select(WdApplication.status, func.count()).where(
+                WdApplication.batch_no == batch.batch_no).group_by(WdApplication.status)).all())
+        batch.paid_count, batch.failed_count = outcomes.get(PAID, 0), outcomes.get(FAILED, 0)
+        if not waiting:
+            batch.status, batch.settled_on = "settled", today
         batch.problems = json.dumps(problems, ensure_ascii=False) if problems else None
         summary["batches"] += 1
         summary["paid"] += paid
         summary["failed"] += failed
         summary["problems"] += problems
+        summary["waiting"] += waiting
     session.flush()
     return summary
 
 
 def _match(session: Session, batch: WdPayoutBatch, statement, today: date):
+    """(paid now, returned now, problems, the application numbers still without an answer)."""
     apps = {a.application_no: a for a in _apps_of(session, batch.batch_no)}
     paid = failed = 0
     problems: list[str] = []
@@ -139,10 +150,21 @@ def _match(session: Session, batch: WdPayoutBatch, statement, today: date):
         raise Conflict(f"批次{batch.batch_no}的回单文件属于{statement.bank_code}的批次"
                        f"{statement.batch_no}，未处理", code="BANK_STATEMENT_MISMATCH",
                        batch_no=batch.batch_no)
+    answered: set[str] = set()
     for line in statement.lines:
-        app = apps.pop(line.reference, None)
-        if app is None or app.status != PAYING:
+        app = apps.get(line.reference)
+        if app is None:
             problems.append(f"{batch.batch_no}#{line.seq}: 回单所列 {line.reference} 不在本批次")
+            continue
+        if line.reference in answered:
+            problems.append(f"{batch.batch_no}#{line.seq}: {line.reference} 在回单中重复出现，已忽略")
+            continue
+        answered.add(line.reference)
+        if app.status != PAYING:
+            # Settled by an earlier statement of this batch (the bank resent it whole).
+            if not _same_answer(app, line):
+                problems.append(f"{batch.batch_no}#{line.seq}: {line.reference} 的回单结果与"
+                                f"已处理结果不一致，待人工核对")
             continue
         if line.amount_fen != app.amount_fen and line.succeeded:
             # The bank says it paid, another amount: neither paid nor returned until staff have
@@ -151,21 +173,28 @@ def _match(session: Session, batch: WdPayoutBatch, statement, today: date):
             app.bank_txn_id, app.failure_reason = line.bank_txn_id[:64], "回单金额与指令不符，待人工核对"
             problems.append(f"{batch.batch_no}#{line.seq}: 银行回单称已付 {line.amount_fen} 分，"
                             f"指令为 {app.amount_fen} 分，待人工核对")
-        elif line.amount_fen != app.amount_fen:
-            _return(session, app, line.result_code, line.reason or "银行付款失败", today)
-            failed += 1
         elif line.succeeded:
             _paid(session, app, line.bank_txn_id, line.value_date or today)
             paid += 1
         else:
             _return(session, app, line.result_code, line.reason or "银行付款失败", today)
             failed += 1
-    for app in apps.values():  # a statement covers its whole batch: what it omits was not paid
-        if app.status == PAYING:
-            problems.append(f"{batch.batch_no}#{app.batch_seq}: 回单缺少 {app.application_no}，已退回")
-            _return(session, app, MISSING_CODE, MISSING_REASON, today)
-            failed += 1
-    return paid, failed, problems
+    waiting = [a.application_no for a in apps.values()
+               if a.status == PAYING and a.application_no not in answered]
+    for number in waiting:
+        problems.append(f"{batch.batch_no}#{apps[number].batch_seq}: 回单缺少 {number}，"
+                        f"款项暂挂待付，等待银行补发回单")
+    return paid, failed, problems, waiting
+
+
+def _same_answer(app: WdApplication, line) -> bool:
+    """True when a statement line repeats what an earlier statement already settled."""
+    if app.status == PAID:
+        return line.succeeded and line.amount_fen == app.amount_fen and (
+            line.bank_txn_id[:64] == app.bank_txn_id)
+    if app.status == FAILED:
+        return not line.succeeded
+    return app.status == DISPUTED and line.succeeded and line.bank_txn_id[:64] == app.bank_txn_id
 
 
 def _paid(session: Session, app: WdApplication, bank_txn_id: str, value_date: date) -> None:

@@ -163,8 +163,9 @@ def test_purchase_by_husband_and_wife_together_at_most_the_price(city):
 
 
 class _Bank:
-    """A bank whose statement we write: it pays the first instruction, leaves the second out,
-    and lists a payment nobody asked for (what a reconciliation must survive)."""
+    """A bank whose statement we write. "omit": it pays the first instruction, leaves the
+    second out and lists a payment nobody asked for (what a reconciliation must survive);
+    "complete" afterwards: its resent statement answers for every line, the second failed."""
 
     def __init__(self, mode: str = "omit") -> None:
         self.files: dict[str, bytes] = {}
@@ -186,13 +187,20 @@ class _Bank:
                      for i in batch.items]
             return bank_files.write_statement(batch_no, bank_code, TODAY, lines)
         lines = [bank_files.StatementLine(1, first.reference, "ICBC-P000000001", first.amount_fen,
-                                          bank_files.SUCCESS, "", TODAY),
-                 bank_files.StatementLine(2, "YW999999999999", "ICBC-P000000002", 100,
                                           bank_files.SUCCESS, "", TODAY)]
+        if self.mode == "complete":
+            second = batch.items[1]
+            lines.append(bank_files.StatementLine(2, second.reference, "", second.amount_fen,
+                                                  "3001", "户名不符", TODAY))
+        else:
+            lines.append(bank_files.StatementLine(2, "YW999999999999", "ICBC-P000000002", 100,
+                                                  bank_files.SUCCESS, "", TODAY))
         return bank_files.write_statement(batch_no, bank_code, TODAY, lines)
 
 
-def test_statement_missing_a_payout_returns_it_and_reports_the_stranger(city):
+def test_a_payout_missing_from_the_statement_waits_for_the_bank(city):
+    """Left out of the statement, a payout may still have been paid: it stays pending (never
+    returned on a guess) until the bank's resent statement answers for it."""
     with clock.frozen(TODAY):
         a = saver(city, 41, "甲回单", 3_000_000)
         b = saver(city, 42, "乙回单", 3_000_000)
@@ -205,12 +213,30 @@ def test_statement_missing_a_payout_returns_it_and_reports_the_stranger(city):
         with transaction(city.url) as s:
             payouts.make_batches(s, TODAY)
             assert len(payouts.submit_pending(s, bank)) == 1
+        for paid_now in (1, 0):  # read again by the next run: nothing is matched twice
+            with transaction(city.url) as s:
+                summary = payouts.reconcile(s, bank, TODAY)
+            assert (summary["paid"], summary["failed"]) == (paid_now, 0)
+            assert any("YW999999999999" in p for p in summary["problems"])
+            assert len(summary["waiting"]) == 1
+            assert balance(city, a.account_id) == (3_000_000 - 150_000, 0)
+            assert balance(city, b.account_id) == (3_000_000 - 150_000, 0)  # still pending
+            with transaction(city.url) as s:
+                batch = s.scalars(select(WdPayoutBatch)).one()
+                assert (batch.status, batch.paid_count, batch.failed_count) == ("submitted", 1, 0)
+            city.ledger_ok()
+        bank.mode = "complete"  # the bank resends the whole statement: the second failed
         with transaction(city.url) as s:
             summary = payouts.reconcile(s, bank, TODAY)
-        assert (summary["paid"], summary["failed"]) == (1, 1)
-        assert any("YW999999999999" in p for p in summary["problems"])
+        assert (summary["paid"], summary["failed"], summary["waiting"]) == (0, 1, [])
+        assert summary["problems"] == []
         assert balance(city, a.account_id) == (3_000_000 - 150_000, 0)
-        assert balance(city, b.account_id) == (3_000_000, 0)  # left out: returned whole
+        assert balance(city, b.account_id) == (3_000_000, 0)  # returned whole
+        with transaction(city.url) as s:
+            batch = s.scalars(select(WdPayoutBatch)).one()
+            assert (batch.status, batch.paid_count, batch.failed_count) == ("settled", 1, 1)
+            assert [x.status for x in s.scalars(select(WdApplication)
+                                                .order_by(WdApplication.id))] == ["paid", "failed"]
         city.ledger_ok()
 
 
