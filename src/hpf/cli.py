@@ -263,7 +263,7 @@ WITHDRAWAL_JOBS = {"wd-payouts": "run_payouts", "wd-reconcile": "run_reconcile",
 def jobs_run(name: str, on: str = typer.Option(..., "--date", help="YYYY-MM-DD"),
              chunk_size: int | None = None) -> None:
     """Run a batch job (interest-settlement, remit-debit, flexible-debit, arrears-notice,
-    balance-notices, wd-payouts, wd-reconcile, wd-scheduled)."""
+    balance-notices, wd-payouts, wd-reconcile, wd-scheduled, materials-sweep)."""
     from hpf.kit import clock
     from hpf.kit.db import session_factory
     from hpf.kit.errors import HpfError
@@ -303,6 +303,11 @@ def jobs_run(name: str, on: str = typer.Option(..., "--date", help="YYYY-MM-DD")
 
                 result = getattr(wd_jobs, WITHDRAWAL_JOBS[name])(factory, day)
                 console.print_json(json.dumps(result, ensure_ascii=False, default=str))
+            elif name == "materials-sweep":
+                from hpf.materials.jobs import run_materials_sweep
+
+                result = run_materials_sweep(factory, day, chunk_size=chunk_size)
+                console.print_json(json.dumps(result.as_dict(), ensure_ascii=False))
             elif name == "arrears-notice":
                 from hpf.deposits.remittance import notify_arrears
 
@@ -311,7 +316,7 @@ def jobs_run(name: str, on: str = typer.Option(..., "--date", help="YYYY-MM-DD")
             else:
                 console.print(f"[red]未知的作业 {name}[/] (interest-settlement, remit-debit, "
                               "flexible-debit, arrears-notice, balance-notices, wd-payouts, "
-                              "wd-reconcile, wd-scheduled)")
+                              "wd-reconcile, wd-scheduled, materials-sweep)")
                 raise typer.Exit(2)
     except HpfError as exc:
         console.print(f"[red]{exc.code}: {exc.message}[/]")

@@ -64,6 +64,8 @@ DEFAULTS: dict[str, tuple[str, list[tuple[date, Any]]]] = {
                                                      [(date(2000, 1, 1), 200)]),
     "withdrawal.purchase_window_days": ("购房后可申请提取的期限（天）", [(date(2000, 1, 1), 730)]),
     "withdrawal.non_local_sealed_months": ("非本市户口离职提取须封存月数", [(date(2000, 1, 1), 6)]),
+    "materials.unused_retention_days": ("未用于业务申请的上传材料保留天数（逾期由清理作业删除）",
+                                        [(date(2000, 1, 1), 30)]),
 }
 
 
@@ -87,6 +89,8 @@ BOUNDS: dict[str, tuple[int, int]] = {
     "withdrawal.min_balance_fen": (0, 10_000_000), "withdrawal.rent_monthly_cap_fen": (0, 10_000_000),
     "withdrawal.property_fee_cap_fen_per_m2_month": (0, 100_000),
     "withdrawal.purchase_window_days": (30, 3650), "withdrawal.non_local_sealed_months": (0, 60),
+    # At least a week: a member uploads first and applies later, perhaps after a weekend.
+    "materials.unused_retention_days": (7, 3650),
 }
 CHOICES: dict[str, tuple[str, ...]] = {"deposit.rounding_unit": ("fen", "jiao", "yuan")}
 CODE_LISTS = ("security.step_up_services",)

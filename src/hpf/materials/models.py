@@ -42,6 +42,8 @@ class Material(Base):
     __table_args__ = (
         Index("ix_mat_material_owner", "owner_kind", "owner_id", "used_by_command_id"),
         Index("ix_mat_material_command", "used_by_command_id"),
+        # The sweep asks whether any row still names a file before deleting it.
+        Index("ix_mat_material_stored_path", "stored_path"),
         CheckConstraint("owner_kind IN ('member', 'employer', 'developer')", name="owner_kind"),
         CheckConstraint("content_type IN ('application/pdf', 'image/jpeg', 'image/png')",
                         name="content_type"),

@@ -40,7 +40,13 @@ def write(content: bytes) -> tuple[str, str]:
     relative = relative_path(sha256)
     final = root() / relative
     if final.exists() and _opens(final, sha256):
-        return sha256, relative
+        # A new row is about to reference the file: refresh its age, because the orphan
+        # sweep (hpf.materials.jobs) spares only files younger than a day that no row names.
+        try:
+            os.utime(final)
+            return sha256, relative
+        except FileNotFoundError:  # swept in between: write it anew below
+            pass
     final.parent.mkdir(parents=True, exist_ok=True)
     sealed = field_cipher().encrypt_bytes(content, _context(sha256))
     temporary = final.with_name(f".{final.name}.{uuid.uuid4().hex}.tmp")
