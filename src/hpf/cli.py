@@ -18,7 +18,7 @@ jobs_app = typer.Typer(help="Batch jobs", no_args_is_help=True)
 ledger_app = typer.Typer(help="Ledger checks", no_args_is_help=True)
 outbox_app = typer.Typer(help="Sent SMS and WeChat messages", no_args_is_help=True)
 audit_app = typer.Typer(help="Security audit trail", no_args_is_help=True)
-backup_app = typer.Typer(help="Back up the database and prove the backup restores "
+backup_app = typer.Typer(help="Back up the database and its files and prove the backup restores "
                               "(hpf backup; hpf backup verify FILE; hpf restore FILE)")
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
@@ -160,7 +160,8 @@ def backup_create(ctx: typer.Context, directory: Path | None = typer.Option(None
                   scratch_url: str | None = typer.Option(
                       None, help="PostgreSQL: a connection allowed to CREATE DATABASE "
                                  "(default the database's own)")) -> None:
-    """Back the database up; by default prove the backup restores and checks clean."""
+    """Back the database, materials and bank files up; by default prove the backup restores
+    and checks clean."""
     if ctx.invoked_subcommand is not None:
         return
     from hpf import backup
@@ -179,14 +180,16 @@ def backup_create(ctx: typer.Context, directory: Path | None = typer.Option(None
 @backup_app.command("verify")
 def backup_verify(manifest: Path, scratch_url: str | None = typer.Option(
         None, help="PostgreSQL: a connection allowed to CREATE DATABASE")) -> None:
-    """Restore a backup into a scratch database and run the ledger and audit checks."""
+    """Restore a backup into scratch places and run the ledger, audit and material checks."""
     _backup_verdict(manifest, scratch_url or get_settings().database_url)
 
 
 @app.command("restore")
 def restore(manifest: Path, force: bool = typer.Option(
-        False, "--force", help="overwrite a database that has data")) -> None:
-    """Restore a backup into HPF_DATABASE_URL (checks the file's checksum first)."""
+        False, "--force", help="overwrite a database that has data; move aside file "
+                               "directories that hold files")) -> None:
+    """Restore a backup into HPF_DATABASE_URL and its files into HPF_MATERIALS_DIR and
+    HPF_BANK_FILES_DIR (checks the checksums first)."""
     from hpf import backup
 
     try:
@@ -196,6 +199,11 @@ def restore(manifest: Path, force: bool = typer.Option(
         raise typer.Exit(1) from None
     console.print(f"已恢复 {info['created_at']} 的备份 (restored), 版本 {info['revision']}；"
                   "请运行 hpf ledger verify 与 hpf audit verify")
+    if info["files_restored"] is None:
+        console.print("此备份不含材料与银行文件（早于文件归档的备份），文件目录未改动")
+    for tree, done in (info["files_restored"] or {}).items():
+        console.print(f"{tree}: {done['count']} 个文件 → {done['path']}"
+                      + (f"（原有文件移至 {done['moved_aside']}）" if done["moved_aside"] else ""))
 
 
 def _backup_verdict(manifest: Path, scratch_url: str) -> None:
@@ -207,7 +215,7 @@ def _backup_verdict(manifest: Path, scratch_url: str) -> None:
         console.print(f"[red]验证失败：{exc}[/]")
         raise typer.Exit(1) from None
     console.print_json(json.dumps(report.facts, ensure_ascii=False, default=str))
-    _verdict(report.problems, "备份可恢复，账务与审计核对通过 (backup verified)")
+    _verdict(report.problems, "备份可恢复，账务、审计与材料文件核对通过 (backup verified)")
 
 
 @app.command("api")

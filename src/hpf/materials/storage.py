@@ -64,10 +64,11 @@ def write(content: bytes) -> tuple[str, str]:
     return sha256, relative
 
 
-def read(relative: str, sha256: str) -> bytes:
+def read(relative: str, sha256: str, *, base: Path | None = None) -> bytes:
     """The plaintext of a stored file, checked against its digest; 503 MATERIAL_UNREADABLE if
-    the file is gone, damaged or sealed under another key."""
-    path = root() / relative
+    the file is gone, damaged or sealed under another key. `base` replaces root() (a backup
+    being verified is read from its scratch copy)."""
+    path = (base or root()) / relative
     try:
         content = field_cipher().decrypt_bytes(path.read_bytes(), _context(sha256))
     except (OSError, ValueError):
