@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, date, datetime
 
@@ -168,3 +169,30 @@ def test_the_command_runs_the_sweep(sqlite_url, root):
     assert done.returncode == 0, done.stdout + done.stderr
     assert json.loads(done.stdout)["rows_deleted"] == 1
     assert _ids(sqlite_url) == set() and not (root / expired[1]).exists()
+
+
+def test_an_application_taking_a_material_during_the_sweep_keeps_it(db_url, root):
+    material = _upload(db_url, 1, b"taken", LONG_AGO)
+    taken, problems = threading.Event(), []
+
+    def apply():
+        try:
+            with transaction(db_url) as s:
+                materials.require(s, "member", 1, [material[0]], ["invoice"], 9001)
+                taken.set()
+                # Held open while the sweep looks: it sees the row unused, then must wait.
+                time.sleep(2)
+        except Exception as exc:  # reported to the test below
+            problems.append(exc)
+            taken.set()
+
+    thread = threading.Thread(target=apply)
+    thread.start()
+    assert taken.wait(30)
+    result = _sweep(db_url)
+    thread.join(60)
+    assert problems == []
+    assert result["rows_deleted"] == 0
+    assert _ids(db_url) == {material[0]} and (root / material[1]).exists()
+    with transaction(db_url) as s:
+        assert s.get(Material, material[0]).used_by_command_id == 9001
