@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
-from hpf.admin import changes, web
+from hpf.admin import changes, materials, web
 from hpf.gateway import service as gateway
 from hpf.gateway.principal import Principal
 from hpf.kit.errors import HpfError, InvalidInput
@@ -20,15 +20,21 @@ QUEUE_SHOWN = 100
 MAX_REASON_CHARS = 300
 
 
-def _queue(request: Request) -> list[dict]:
+def _queue(request: Request, staff: Principal, command_id: int | None = None) -> list[dict]:
+    """The pending items (or the one of `command_id`), each with the materials its
+    application carries (申请材料)."""
     with web.factory(request)() as session:
-        return gateway.pending(session, limit=QUEUE_SHOWN)
+        items = gateway.pending(session, limit=QUEUE_SHOWN)
+        if command_id is not None:
+            items = [i for i in items if i["command_id"] == command_id]
+        materials.attach(session, staff, items)
+        return items
 
 
 @router.get("/approvals")
 def approvals(request: Request, staff: Reviewer) -> Response:
     """The pending applications and changes, oldest first."""
-    queue = _queue(request)
+    queue = _queue(request, staff)
     return web.render(request, "console/approvals.html", {
         "items": queue, "more": len(queue) >= QUEUE_SHOWN,
         "decided": changes.submitted(request)}, staff=staff)
@@ -40,7 +46,7 @@ def decide(request: Request, command_id: Annotated[int, Path(ge=1, le=2**63 - 1)
     """Approve or reject one item (a reason is required to reject)."""
     decision = form.get("decision")
     reason = (form.get("reason") or "").strip() or None
-    item = next((i for i in _queue(request) if i["command_id"] == command_id), None)
+    item = next(iter(_queue(request, staff, command_id)), None)
     try:
         if decision not in ("approve", "reject"):
             raise InvalidInput("请选择批准或驳回", code="INVALID_DECISION")

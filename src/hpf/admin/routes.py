@@ -2,8 +2,19 @@
 
 from fastapi import APIRouter
 
-from hpf.admin import approvals, auth, certificates, channels, home, records, risk, services
+from hpf.admin import (
+    approvals,
+    auth,
+    certificates,
+    channels,
+    home,
+    materials,
+    records,
+    risk,
+    services,
+)
 
 router = APIRouter()
-for module in (auth, home, channels, services, approvals, records, certificates, risk):
+for module in (auth, home, channels, services, approvals, materials, records, certificates,
+               risk):
     router.include_router(module.router)

@@ -104,6 +104,9 @@ class ConsoleRoute(APIRoute):
                 response = error_page(request, HpfError("系统繁忙，请稍后再试",
                                                         code="INTERNAL_ERROR", status=500))
             for name, value in SECURITY_HEADERS.items():
+                # A handler's own policy stands: a served file sets a stricter (sandbox) one.
+                if name == "Content-Security-Policy" and name in response.headers:
+                    continue
                 response.headers[name] = value
             return response
 

@@ -225,6 +225,19 @@ def list_for(session: Session, owner_kind: str, owner_id: int,
         .limit(min(max(limit, 1), MAX_LIST))))
 
 
+def of_commands(session: Session, command_ids: Iterable[int]) -> dict[int, list[Material]]:
+    """The materials each application (stored command) took, by command id, in upload order."""
+    ids = sorted({int(i) for i in command_ids})
+    taken: dict[int, list[Material]] = {}
+    if not ids:
+        return taken
+    # At most MAX_PER_APPLICATION a command: a queue page of 100 reads at most 2,000 rows.
+    for material in session.scalars(select(Material).where(
+            Material.used_by_command_id.in_(ids)).order_by(Material.id)):
+        taken.setdefault(material.used_by_command_id, []).append(material)
+    return taken
+
+
 def view(material: Material) -> dict[str, Any]:
     """The JSON description of a material (no file content, no storage path)."""
     return {"material_id": material.id, "code": material.code, "file_name": material.file_name,
