@@ -279,7 +279,7 @@ def _put_in_place(staged: dict[str, Path], roots: dict[str, Path]) -> dict[str, 
                 target.rmdir()
             os.rename(staged.pop(tree), target)
         except OSError as exc:
-            raise BackupError(f"无法把恢复的文件放到 {target}：{exc}") from None
+            raise BackupError(f"数据库已恢复，但无法把恢复的文件放到 {target}：{exc}") from None
         aside[tree] = str(moved) if moved else None
     return aside
 
@@ -297,9 +297,14 @@ def restore(manifest_path: Path, url: str, *, force: bool = False,
     archive = archive_of(manifest_path, manifest)
     if not force and _has_data(url):
         raise BackupError("目标数据库已有数据；确认覆盖请加 --force")
-    if not force and archive is not None:
+    if archive is not None:
+        # A directory is replaced by a rename of a sibling: a mount point cannot be.
+        mounted = [str(roots[tree]) for tree in TREES if os.path.ismount(roots[tree])]
+        if mounted:
+            raise BackupError(f"{'、'.join(mounted)} 是挂载点，无法整体替换；"
+                              "请把设置指向其下的子目录")
         occupied = [str(roots[tree]) for tree in TREES if _occupied(roots[tree])]
-        if occupied:
+        if occupied and not force:
             raise BackupError(f"目标目录已有文件：{'、'.join(occupied)}；确认覆盖请加 --force")
     # Unpacked before the database is touched: a bad archive leaves everything as it was.
     staged, counts = _stage(archive, roots) if archive is not None else ({}, {})

@@ -298,3 +298,16 @@ def test_a_backup_from_before_archives_still_verifies_and_restores(sqlite_url, t
     assert sorted(p.relative_to(file_dirs["materials"]) for p in
                   file_dirs["materials"].rglob("*")) == before
     db.dispose_all()
+
+
+def test_a_mount_point_is_refused_before_anything_is_restored(sqlite_url, tmp_path, file_dirs,
+                                                              monkeypatch):
+    _some_books(sqlite_url)
+    manifest_path = backup.create(sqlite_url, tmp_path / "backups")
+    target = f"sqlite:///{tmp_path}/target.sqlite3"
+    mounted = file_dirs["bank-files"]
+    monkeypatch.setattr(os.path, "ismount", lambda path: Path(path) == mounted)
+    with pytest.raises(backup.BackupError, match="是挂载点") as refused:
+        backup.restore(manifest_path, target, force=True)
+    assert str(mounted) in str(refused.value)
+    assert not (tmp_path / "target.sqlite3").exists()
