@@ -358,6 +358,31 @@ def pay_interest_to_date(session: Session, account_id: int, on: date,
     return interest
 
 
+def suspend_accrual(session: Session, account_id: int) -> None:
+    """Take a member account out of its interest year once its interest to date is paid and
+    its balance is on its way out (a closing withdrawal awaiting the bank): the year's
+    settlement must not pay those days a second time. `resume_accrual` puts it back."""
+    account = _lock_accounts(session, [account_id])[account_id]
+    account.accrual_year, account.accrual_fen_days = None, 0
+    session.flush()
+
+
+def resume_accrual(session: Session, account_id: int, year: int) -> None:
+    """Put a suspended account back into interest year `year`, its opening balance and
+    product-sum recomputed from its postings of that year (as `hpf ledger verify` does)."""
+    account = _lock_accounts(session, [account_id])[account_id]
+    start, end = domain.interest_year_bounds(year)
+    signed = case((Posting.side == domain.CREDIT, Posting.amount_fen), else_=-Posting.amount_fen)
+    moves = [(day, int(delta)) for day, delta in session.execute(
+        select(Posting.value_date, signed).where(Posting.account_id == account_id,
+                                                 Posting.value_date >= start))]
+    opening = account.balance_fen - sum(delta for _, delta in moves)
+    account.accrual_year = year
+    account.year_open_balance_fen = opening
+    account.accrual_fen_days = domain.product_sum(opening, start, end, moves)
+    session.flush()
+
+
 def close_account(session: Session, account_id: int, on: date) -> None:
     """Close an emptied account; nothing can be posted to it afterwards."""
     account = _lock_accounts(session, [account_id])[account_id]

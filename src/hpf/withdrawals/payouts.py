@@ -176,9 +176,11 @@ def _match(session: Session, batch: WdPayoutBatch, statement, today: date):
         elif line.succeeded:
             _paid(session, app, line.bank_txn_id, line.value_date or today)
             paid += 1
-        else:
-            _return(session, app, line.result_code, line.reason or "银行付款失败", today)
+        elif _returned(session, app, line.result_code, line.reason or "银行付款失败", today):
             failed += 1
+        else:
+            problems.append(f"{batch.batch_no}#{line.seq}: {app.application_no} 付款失败，但"
+                            f"公积金账户已销户，款项暂挂待付，待人工退款")
     waiting = [a.application_no for a in apps.values()
                if a.status == PAYING and a.application_no not in answered]
     for number in waiting:
@@ -226,16 +228,36 @@ def _close(session: Session, member: Member, app: WdApplication, on: date) -> No
     member.status, member.closed_on = M_WITHDRAWN_CLOSED, on
 
 
+def _returned(session: Session, app: WdApplication, code: str, reason: str, today: date) -> bool:
+    """Return a failed payout to the member's account; False when the account has since been
+    closed (nothing can be posted to it): the money stays in payouts pending, the application
+    is held as disputed for staff, and the rest of the batch is settled."""
+    try:
+        with session.begin_nested():
+            _return(session, app, code, reason, today)
+        return True
+    except ledger.LedgerError as exc:
+        if exc.code != "LEDGER_ACCOUNT_CLOSED":
+            raise
+    app.status, app.failure_code = DISPUTED, code[:8]
+    app.failure_reason = "付款失败，但公积金账户已销户，待人工退款"
+    return False
+
+
 def _return(session: Session, app: WdApplication, code: str, reason: str, today: date) -> None:
     member = session.get(Member, app.member_id)
+    account = session.get(LedgerAccount, member.account_id)
     pending = ledger.system_account(session, ledger_domain.PAYOUT_PENDING)
+    # A closing withdrawal took the account out of its interest year when it paid the
+    # interest to date (service.approve); older applications did not.
+    suspended = app.closes_account and account.accrual_year is None
+    value_date, interest_back = _return_terms(app, account, suspended, today)
     ledger.post(session, "withdrawal_return",
                 [ledger_domain.Line(pending.id, ledger_domain.DEBIT, app.amount_fen),
                  ledger_domain.Line(member.account_id, ledger_domain.CREDIT, app.amount_fen)],
-                summary=f"提取退回 {app.application_no}",
-                value_date=_return_value_date(session, member, app, today),
+                summary=f"提取退回 {app.application_no}", value_date=value_date,
                 command_id=app.command_id)
-    if app.closes_account and app.interest_fen:
+    if interest_back:
         # The account stays open: the interest to date paid with the closing goes back, or the
         # year's settlement (or the next closing) would pay those days a second time.
         interest = session.scalar(select(Voucher.id).where(
@@ -244,21 +266,31 @@ def _return(session: Session, app: WdApplication, code: str, reason: str, today:
         if interest is not None:
             ledger.reverse(session, interest, "销户提取付款失败，账户未销户，退回销户结息",
                            command_id=app.command_id)
+    if suspended:
+        ledger.resume_accrual(session, account.id, ledger_domain.interest_year_of(today))
     app.status, app.failure_code, app.failure_reason = FAILED, code[:8], reason[:100]
     _notify(session, member, f"您的{kinds.kind(app.kind).name_zh}申请{app.application_no}"
             f"银行付款未成功（{reason}），{format_yuan(app.amount_fen)}元已退回公积金账户。")
 
 
-def _return_value_date(session: Session, member: Member, app: WdApplication, today: date) -> date:
-    """The money earns interest as if it had never left: back-dated to the day it was debited,
-    unless that day lies in an interest year already settled."""
+def _return_terms(app: WdApplication, account: LedgerAccount, suspended: bool,
+                  today: date) -> tuple[date, bool]:
+    """(the returned money's value date, whether a closing's interest to date goes back).
+
+    The money earns interest as if it had never left: back-dated to the day it was debited,
+    and the interest to date paid then is taken back, since the year's settlement will pay
+    those days. When that day lies in an interest year already settled (or, for a suspended
+    account, an earlier year, whose settlement it sat out with its interest paid to date), the
+    interest stays paid and the money counts from today."""
     debited = app.decided_on or today
-    account = session.get(LedgerAccount, member.account_id)
+    if suspended:
+        same_year = ledger_domain.interest_year_of(debited) == ledger_domain.interest_year_of(today)
+        return (debited if same_year else today), same_year and bool(app.interest_fen)
     if account.accrual_year is not None:
         start, _ = ledger_domain.interest_year_bounds(account.accrual_year)
         if debited < start:
-            return today
-    return debited
+            return today, app.closes_account and bool(app.interest_fen)
+    return debited, app.closes_account and bool(app.interest_fen)
 
 
 def _notify(session: Session, member: Member, text: str) -> None:

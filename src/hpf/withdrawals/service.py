@@ -26,7 +26,15 @@ from hpf.ledger import service as ledger
 from hpf.ledger.models import LedgerAccount
 from hpf.notices.service import send_sms
 from hpf.withdrawals import gather, kinds
-from hpf.withdrawals.models import APPROVED, REJECTED, REVIEWING, WdApplication, WdSchedule
+from hpf.withdrawals.models import (
+    APPROVED,
+    DISPUTED,
+    PAYING,
+    REJECTED,
+    REVIEWING,
+    WdApplication,
+    WdSchedule,
+)
 from hpf.withdrawals.schemas import Withdraw
 
 DECISION_WORKDAYS = 3  # 2026 regulation: decided within 3 working days of a complete application
@@ -77,6 +85,7 @@ def apply(ctx: Ctx, kind: str, p: Withdraw, member: Member) -> int:
         amount = ledger.available_fen(account)
         if amount <= 0 or account.reserved_fen:
             raise Conflict("账户有冻结或在途业务，不能销户提取", code="WD_ACCOUNT_HAS_HOLDS")
+        _refuse_payout_in_flight(ctx.session, member.id)
     else:
         amount = assessment.allowed_fen
     if amount <= 0:
@@ -113,6 +122,17 @@ def _check_request(kind: str, p: Withdraw, member: Member) -> tuple[str, str]:
     if kind == "wd.death":
         return p.heir_name, p.heir_id_number
     return member.name, member.id_number
+
+
+def _refuse_payout_in_flight(session: Session, member_id: int) -> None:
+    """A closing withdrawal waits until every earlier payout has the bank's answer: one that
+    failed after the account closed could not come back to it."""
+    waiting = session.scalar(select(WdApplication.application_no).where(
+        WdApplication.member_id == member_id,
+        WdApplication.status.in_((APPROVED, PAYING, DISPUTED))).limit(1))
+    if waiting is not None:
+        raise Conflict(f"提取{waiting}的款项尚在银行支付中，请待支付完成后再办理销户类提取",
+                       code="WD_PAYOUT_IN_FLIGHT", application_no=waiting)
 
 
 def approvals_needed(spec: kinds.Kind, assessment) -> int:
@@ -183,6 +203,9 @@ def approve(ctx: Ctx, p: Withdraw) -> dict:
                                ledger_domain.Line(pending.id, ledger_domain.CREDIT,
                                                   app.amount_fen)],
                               summary=summary, value_date=today, command_id=ctx.command_id)
+        # Its interest is paid to date: the year's settlement, which may come before the bank
+        # answers, must not pay those days again (a returned payout resumes it).
+        ledger.suspend_accrual(session, account.id)
     else:
         voucher = ledger.post_reservation(session, app.reservation_id, "withdrawal", pending.id,
                                           summary=summary, value_date=today,
