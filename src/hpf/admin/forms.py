@@ -34,6 +34,8 @@ LABELS = {
     "illness_record_no": "病历编号", "rent_months": "租房月数",
     "schedule_months": "约定提取月数", "materials": "申请材料", "heir_name": "继承人",
     "heir_id_number": "继承人身份证号",
+    # Disputed payouts (付款争议处理).
+    "application_no": "业务流水号", "outcome": "处理方式", "bank_txn_id": "银行流水号",
 }
 # Form field (in yuan) -> parameter (in fen).
 YUAN_FIELDS = {"min_yuan": "min_fen", "max_yuan": "max_fen", "daily_max_yuan": "daily_max_fen"}

@@ -199,6 +199,17 @@ def _same_answer(app: WdApplication, line) -> bool:
     return app.status == DISPUTED and line.succeeded and line.bank_txn_id[:64] == app.bank_txn_id
 
 
+def settle_paid(session: Session, app: WdApplication, bank_txn_id: str, value_date: date) -> None:
+    """The bank paid the instructed amount: 2190 to the bank, a closing kind closes the account."""
+    _paid(session, app, bank_txn_id, value_date)
+
+
+def settle_returned(session: Session, app: WdApplication, code: str, reason: str,
+                    today: date) -> bool:
+    """The bank paid nothing: the money back to the member's account (False: it is closed)."""
+    return _returned(session, app, code, reason, today)
+
+
 def _paid(session: Session, app: WdApplication, bank_txn_id: str, value_date: date) -> None:
     pending = ledger.system_account(session, ledger_domain.PAYOUT_PENDING)
     bank = ledger.system_account(session, ledger_domain.BANK_SETTLEMENT, "bank", None,

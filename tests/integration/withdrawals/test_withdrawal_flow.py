@@ -268,3 +268,66 @@ def test_a_statement_that_does_not_fit_pays_and_returns_nothing(city, mode):
         assert _app(city, number).status == expected
         assert balance(city, a.account_id) == (3_000_000 - 150_000, 0)  # not refunded
         city.ledger_ok()
+
+
+def _resolve(city, params: dict):
+    """A reviewer records what the bank confirmed; an approver approves it."""
+    r = city.client.post("/api/v1/mgmt/changes/mgmt.wd_payout", json=params,
+                         headers={**city.staff("rev1"), "X-HPF-Channel": "counter"})
+    if r.status_code != 202:
+        return r
+    return city.decide(r.json()["command_id"], "rev2")
+
+
+@pytest.mark.parametrize("outcome", ["paid", "returned", "resend"])
+def test_staff_settle_a_disputed_payout_with_two_pairs_of_eyes(city, outcome):
+    with clock.frozen(TODAY):
+        a = saver(city, 44, "丁争议", 3_000_000)
+        r = city.call("wd.rent", {"member_no": a.member_no, "bank_code": "ICBC",
+                                  "card_no": a.card_no, "rent_months": 1},
+                      city.staff("clerk"), channel="counter")
+        number = r.json()["application_no"]
+        bank = _Bank("other_amount")
+        with transaction(city.url) as s:
+            payouts.make_batches(s, TODAY)
+            payouts.submit_pending(s, bank)
+        with transaction(city.url) as s:
+            payouts.reconcile(s, bank, TODAY)
+        assert _app(city, number).status == "disputed"
+        # Bad input: refused whole, nothing applied.
+        for bad in ({"application_no": number, "outcome": "paid", "reason": "银行已确认"},
+                    {"application_no": number, "outcome": "returned", "reason": "未付",
+                     "bank_txn_id": "X1"},
+                    {"application_no": "YW1", "outcome": "returned", "reason": "未付"}):
+            refused = city.client.post("/api/v1/mgmt/changes/mgmt.wd_payout", json=bad,
+                                       headers={**city.staff("rev1"), "X-HPF-Channel": "counter"})
+            assert refused.status_code == 422 and refused.json()["code"] == "INVALID_PARAMS"
+        # A clerk may not make the change.
+        r = city.client.post("/api/v1/mgmt/changes/mgmt.wd_payout",
+                             json={"application_no": number, "outcome": "returned",
+                                   "reason": "银行确认未付"},
+                             headers={**city.staff("clerk"), "X-HPF-Channel": "counter"})
+        assert r.status_code == 403, r.text
+        params = {"application_no": number, "outcome": outcome, "reason": "已与银行核实"}
+        if outcome == "paid":
+            params["bank_txn_id"] = "ICBC-P1"
+        if outcome == "resend":
+            params.update(bank_code="ICBC", card_no=a.card_no)
+        body = _resolve(city, params).json()
+        assert body["status"] == "succeeded", body
+        app = _app(city, number)
+        expected = {"paid": ("paid", 3_000_000 - 150_000), "returned": ("failed", 3_000_000),
+                    "resend": ("approved", 3_000_000 - 150_000)}[outcome]
+        assert (app.status, balance(city, a.account_id)[0]) == expected
+        city.ledger_ok()
+        # Decided once: a second change finds nothing disputed.
+        again = _resolve(city, {"application_no": number, "outcome": "returned",
+                                "reason": "重复处理"})
+        assert again.json()["status"] == "failed"
+        assert again.json()["error"]["code"] == "WD_NOT_DISPUTED"
+        if outcome == "resend":  # paid again with the next batch, by the local bank
+            factory = session_factory(city.url)
+            assert len(jobs.run_payouts(factory, TODAY)["sent"]) == 1
+            assert jobs.run_reconcile(factory, TODAY)["paid"] == 1
+            assert _app(city, number).status == "paid"
+            city.ledger_ok()
