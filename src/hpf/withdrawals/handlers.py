@@ -32,4 +32,4 @@ def _handler(code: str) -> Handler:
 for _code in sorted(kinds.KINDS):
     register(_handler(_code))
 
-from hpf.withdrawals import disputes, queries  # noqa: E402,F401  (q.member_withdrawals, q.progress, mgmt.wd_payout)
+from hpf.withdrawals import disputes, queries, schedules  # noqa: E402,F401  (q.*, mgmt.wd_*)

@@ -94,24 +94,20 @@ def run_scheduled(factory: sessionmaker[Session], today: date | None = None) -> 
             WdSchedule.status == "active", WdSchedule.first_period <= period)).all()
     filed, refused, retry = 0, [], []
     for schedule in due:
-        if schedule.done_through is not None and schedule.done_through >= period:
-            continue
-        if period > schedule.last_period:
-            # The term is over (its last month was missed): nothing the member did not sign.
-            with factory() as session, session.begin():
-                row = session.get(WdSchedule, schedule.id, with_for_update=True)
-                row.status, row.ended_on = "ended", today
+        # Months of the term not yet filed, up to this one or the term's last: a missed run
+        # is caught up, also when it was the last month's (the term then ends once filed).
+        through = min(period, schedule.last_period)
+        if schedule.done_through is not None and schedule.done_through >= through:
             continue
         with factory() as session:
             member_no = session.get(Member, schedule.member_id).member_no
-        # Months of the term not yet filed (a missed run is caught up), the rules cap them.
         since = schedule.done_through or _previous_period(schedule.first_period)
         params = {"member_no": member_no, "bank_code": schedule.bank_code,
                   "card_no": schedule.card_no,
-                  "rent_months": max(1, min(12, months_between(since, period)))}
+                  "rent_months": max(1, min(12, months_between(since, through)))}
         try:
             gateway.invoke(factory, SCHEDULE_CHANNEL, SYSTEM, schedule.kind, params,
-                           idempotency_key=f"wd-schedule-{schedule.id}-{period}")
+                           idempotency_key=f"wd-schedule-{schedule.id}-{through}")
             error = None
             filed += 1
         except HpfError as exc:
@@ -119,10 +115,10 @@ def run_scheduled(factory: sessionmaker[Session], today: date | None = None) -> 
             if exc.status in TRANSIENT or exc.code in ("OUTSIDE_HOURS", "CHANNEL_CLOSED"):
                 retry.append({"schedule_id": schedule.id, "error": error})
                 continue
-            refused.append({"schedule_id": schedule.id, "period": period, "error": error})
+            refused.append({"schedule_id": schedule.id, "period": through, "error": error})
         with factory() as session, session.begin():
             row = session.get(WdSchedule, schedule.id, with_for_update=True)
-            row.done_through, row.last_error = period, error
-            if period >= row.last_period:
+            row.done_through, row.last_error = through, error
+            if through >= row.last_period:
                 row.status, row.ended_on = "ended", today
     return {"period": period, "filed": filed, "refused": refused, "retry": retry}

@@ -241,9 +241,11 @@ def reject(ctx: Ctx, command_id: int, reason: str | None) -> None:
 
 def _sign_schedule(session: Session, app: WdApplication, member: Member, months: int,
                    today: date) -> None:
-    if session.scalar(select(WdSchedule.id).where(WdSchedule.member_id == member.id,
-                                                  WdSchedule.status == "active")):
-        raise Conflict("已有生效的约定提取", code="WD_SCHEDULE_EXISTS")
+    # Signing again replaces the standing instruction (a new card, a new term): one at a time.
+    for old in session.scalars(select(WdSchedule).where(
+            WdSchedule.member_id == member.id, WdSchedule.status == "active").with_for_update()):
+        old.status, old.ended_on = "cancelled", today
+        old.last_error = f"由{app.application_no}重新签约取代"
     first = _next_period(today.year * 100 + today.month)
     last = first
     for _ in range(months - 1):

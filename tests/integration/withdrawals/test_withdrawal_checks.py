@@ -323,6 +323,62 @@ def test_scheduled_rent_is_filed_once_a_month(city):
     city.ledger_ok()
 
 
+def test_scheduled_rent_catches_up_a_missed_last_month_then_ends(city):
+    with clock.frozen(TODAY):
+        zhao = saver(city, 36, "赵补提", 5_000_000)
+        r = city.call("wd.rent", _counter({"rent_months": 1, "schedule_months": 2}, zhao),
+                      city.staff("clerk"), channel="counter")
+        assert r.status_code == 200, r.text
+    factory = session_factory(city.url)
+    with clock.frozen(date(2026, 4, 10)):
+        assert jobs.run_scheduled(factory)["filed"] == 1
+    # May's run was missed; June's files May (the term's last month), then the term ends.
+    with clock.frozen(date(2026, 6, 9)):
+        assert jobs.run_scheduled(factory)["filed"] == 1
+        assert jobs.run_scheduled(factory)["filed"] == 0
+    with transaction(city.url) as s:
+        schedule = s.scalars(select(WdSchedule)).one()
+        assert (schedule.status, schedule.done_through) == ("ended", 202605)
+    assert balance(city, zhao.account_id)[0] == 5_000_000 - 3 * 150_000
+    city.ledger_ok()
+
+
+def test_a_schedule_is_replaced_by_signing_again_and_ended_by_staff(city):
+    with clock.frozen(TODAY):
+        qian = saver(city, 37, "钱解约", 5_000_000)
+        r = city.call("wd.rent", _counter({"rent_months": 1, "schedule_months": 6}, qian),
+                      city.staff("clerk"), channel="counter")
+        assert r.status_code == 200, r.text
+    with clock.frozen(date(2026, 4, 10)):
+        city.forget_logins()  # the morning's sessions have gone idle
+        r = city.call("wd.rent", _counter({"rent_months": 1, "schedule_months": 3}, qian),
+                      city.staff("clerk"), channel="counter")
+        assert r.status_code == 200, r.text
+        with transaction(city.url) as s:
+            rows = s.scalars(select(WdSchedule).order_by(WdSchedule.id)).all()
+            assert [(x.status, x.last_period) for x in rows] == [("cancelled", 202609),
+                                                                 ("active", 202607)]
+        headers = {**city.staff("rev1"), "X-HPF-Channel": "counter"}
+        bad = city.client.post("/api/v1/mgmt/changes/mgmt.wd_schedule_cancel",
+                               json={"member_no": qian.member_no}, headers=headers)
+        assert bad.status_code == 422 and bad.json()["code"] == "INVALID_PARAMS"
+        r = city.client.post("/api/v1/mgmt/changes/mgmt.wd_schedule_cancel",
+                             json={"member_no": qian.member_no, "reason": "职工申请解约"},
+                             headers=headers)
+        assert r.status_code == 202, r.text
+        body = city.decide(r.json()["command_id"], "rev2").json()
+        assert body["status"] == "succeeded", body
+        with transaction(city.url) as s:
+            assert [x.status for x in s.scalars(select(WdSchedule))] == ["cancelled"] * 2
+        again = city.client.post("/api/v1/mgmt/changes/mgmt.wd_schedule_cancel",
+                                 json={"member_no": qian.member_no, "reason": "再次解约"},
+                                 headers=headers)
+        body = city.decide(again.json()["command_id"], "rev2").json()
+        assert body["status"] == "failed" and body["error"]["code"] == "WD_NO_SCHEDULE"
+    with clock.frozen(date(2026, 5, 11)):
+        assert jobs.run_scheduled(session_factory(city.url))["filed"] == 0  # nothing after
+
+
 @pytest.mark.slow
 def test_parallel_withdrawals_never_overdraw(city):
     with clock.frozen(TODAY):
