@@ -158,6 +158,9 @@ def run(engine_name: str, members: int, applications: int) -> dict:
         t0 = time.perf_counter()
         _registries(url, members, applicants, rng)
         log(f"registries in {time.perf_counter() - t0:.1f}s")
+        # Statistics for the registries too (the city's were taken after its build): without
+        # them PostgreSQL scans the property registry for every application.
+        engine.settle(url)
         engine.seal_base()
         results = {}
         for label in ("gateway", "baseline"):
