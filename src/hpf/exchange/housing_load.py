@@ -18,7 +18,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, insert, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -311,4 +311,16 @@ def load_rows(url: str | None, source: str, spec: Any, path: Path,
                            code="REGISTRY_FILE_UNREADABLE",
                            loaded_before_error=report.loaded) from None
     report.loaded += commit()
+    if report.loaded:
+        _analyse(url, spec)
     return report
+
+
+def _analyse(url: str | None, spec: Any) -> None:
+    """Fresh planner statistics for the tables a load filled: a lookup by ID number must not
+    be planned as a scan until autovacuum gets round to them."""
+    tables = [t.__tablename__ for t in (getattr(spec, "table", None), getattr(spec, "people", None))
+              if t is not None]
+    with transaction(url) as session:
+        for name in tables:
+            session.execute(text(f"ANALYZE {name}"))

@@ -118,6 +118,20 @@ def test_property_lookups(loaded: str) -> None:
         assert isinstance(property_source(s), LocalPropertySource)
 
 
+def test_a_load_leaves_planner_statistics(loaded: str) -> None:
+    """Lookups by ID number are planned on statistics of the loaded tables, not on none."""
+    from sqlalchemy import text
+
+    with transaction(loaded) as s:
+        if loaded.startswith("sqlite"):
+            analysed = set(s.scalars(text("SELECT tbl FROM sqlite_stat1")))
+        else:
+            analysed = set(s.scalars(text(
+                "SELECT relname FROM pg_stat_user_tables WHERE last_analyze IS NOT NULL")))
+    assert {"reg_property", "reg_property_owner", "reg_housing_contract",
+            "reg_tax_invoice"} <= analysed
+
+
 def test_housing_lookups(loaded: str) -> None:
     with transaction(loaded) as s:
         source = LocalHousingSource(s)
