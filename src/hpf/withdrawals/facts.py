@@ -40,6 +40,8 @@ Maybe = T | Unavailable  # a value, or UNAVAILABLE
 # JGJ/T 320 member account status codes.
 ACCOUNT_NORMAL, ACCOUNT_SEALED, ACCOUNT_FROZEN = "01", "02", "06"
 ACCOUNT_CLOSED = frozenset({"03", "04", "05"})
+# JGJ/T 320 employer account status: 01 正常 (02 开户, 03 缓缴, 04 销户, 05 封存, 99 其他).
+EMPLOYER_NORMAL = "01"
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,11 @@ class MemberFacts:
     available_fen: int  # balance minus holds (money reserved for pending business)
     retirement_recorded_on: date | None = None  # the employer set the member to retired
     deceased: bool = False  # public security record
+    # The member's employer (for a sealed member, the one left): its JGJ/T 320 status and the
+    # months it owes before this one (seed 002: leavers of an irregular employer prove the end
+    # of employment).
+    employer_status: str = EMPLOYER_NORMAL
+    employer_arrears_months: int = 0
 
 
 @dataclass(frozen=True)
@@ -184,7 +191,7 @@ class Request:
     invoice_nos: tuple[str, ...] = ()
     loan_contract_no: str | None = None
     illness_record_no: str | None = None
-    rent_months: int | None = None  # months of rent claimed in arrears; None: all due
+    rent_months: int | None = None  # rent: months claimed in arrears (required for rent)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,8 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from hpf.catalog import params as catalog_params
-from hpf.deposits.models import M_SEALED, Member
+from hpf.deposits import remittance
+from hpf.deposits.models import M_SEALED, Employer, Member
 from hpf.deposits.service import CITY_CODE
 from hpf.exchange import civil, credit, housing, identity, social, tax
 from hpf.exchange import property as property_registry
@@ -81,12 +82,17 @@ def assess(session: Session, kind: str, member: Member, account: LedgerAccount, 
         sealed_since=member.sealed_on if member.status == M_SEALED else None,
         balance_fen=account.balance_fen, available_fen=ledger.available_fen(account),
         retirement_recorded_on=(member.sealed_on or today) if member.retired else None,
-        deceased=False if who is f.UNAVAILABLE else who[1])
-    contract_no = p.contract_no
+        deceased=False if who is f.UNAVAILABLE else who[1],
+        **(_employer(session, member) if kind == "wd.leave_job_nonlocal" else {}))
+    contract_no, cert_no = p.contract_no, p.cert_no
     if kind == "wd.purchase" and contract_no is None and p.cert_no in cert_contract:
         # One home, one cap: a home bought under a contract and later registered is counted
         # under its contract whichever document the member names.
         contract_no = cert_contract[p.cert_no]
+    if kind == "wd.maintenance_fund" and cert_no is None and contract_no is not None:
+        # The same for the maintenance fund, under the certificate (the home's lasting number):
+        # applications naming either number then lock and are stored under one.
+        cert_no = next((c for c, k in sorted(cert_contract.items()) if k == contract_no), None)
     at_counter = channel == "counter"
     applicant = (f.HEIR if kind == "wd.death"
                  else f.SPOUSE if p.spouse_id_number is not None else f.MEMBER)
@@ -95,7 +101,7 @@ def assess(session: Session, kind: str, member: Member, account: LedgerAccount, 
         applicant_id_number=p.heir_id_number or p.spouse_id_number,
         # A spouse applies at the counter, where the clerk holds the signed authorisation.
         spouse_authorised=applicant == f.SPOUSE and at_counter,
-        contract_no=contract_no, cert_no=p.cert_no,
+        contract_no=contract_no, cert_no=cert_no,
         invoice_nos=tuple(p.invoice_nos), loan_contract_no=p.loan_contract_no,
         illness_record_no=p.illness_record_no, rent_months=p.rent_months)
     spouse = evidence.spouse_id_number
@@ -113,6 +119,13 @@ def assess(session: Session, kind: str, member: Member, account: LedgerAccount, 
         if assessment.route == "auto":
             assessment.route = "review"
     return assessment
+
+
+def _employer(session: Session, member: Member) -> dict[str, Any]:
+    """The member's employer's status and the months it owes (MemberFacts fields)."""
+    employer = session.get(Employer, member.employer_id)
+    return {"employer_status": employer.status,
+            "employer_arrears_months": len(remittance.arrears(session, employer)["months"])}
 
 
 def _serialise_family(session: Session, kind: str, reference: str | None) -> None:
@@ -271,9 +284,11 @@ def past_withdrawals(session: Session, member_id: int,
 def consume_materials(session: Session, member: Member, p: Withdraw, kind: str, assessment,
                       command_id: int, channel: str) -> None:
     """Mark the application's uploaded materials used. Online, an application a person must
-    review carries every required material of its kind; at the counter the clerk sees the
-    originals, and an automatic approval rests on the shared data."""
-    needed = [m for m in kinds.kind(kind).materials if m.required]
+    review carries every required material of its kind and those the rules asked of this
+    case (a termination proof); at the counter the clerk sees the originals, and an automatic
+    approval rests on the shared data."""
+    extra = set(assessment.materials_required)
+    needed = [m for m in kinds.kind(kind).materials if m.required or m.code in extra]
     automatic = assessment.route == "auto" and not assessment.review_reasons
     if channel == "counter" or automatic:
         needed = []

@@ -9,8 +9,9 @@ minimum balance) run for every kind.
 Amounts: a partial withdrawal pays min(request or cap, cap, available − minimum balance); a
 kind that closes the account pays the whole available balance (interest to date is the
 service's business). Any refusal makes `allowed_fen` 0. When a source could not answer and
-the cap cannot be computed, `cap_fen` is None, the route is review, and `allowed_fen` is
-bounded by the balance only: the reviewer checks the cap.
+the cap of a document-capped kind cannot be computed, `cap_fen` is None and the applicant must
+state the amount (WD_AMOUNT_REQUIRED): it is reserved and a reviewer checks it against the
+cap. (Reserving the whole balance instead would leave the reviewer only "all or nothing".)
 
 Documented choices where the sources leave room:
 - purchase: member and spouse together at most the price, counting down payment withdrawals
@@ -19,11 +20,18 @@ Documented choices where the sources leave room:
 - down payment (seed 000 wd-7, the online variant): the down payment is the contract price
   minus the principal of the centre's fund loan financing that contract; member and spouse
   together at most that, one withdrawal each, within the receipt's validity.
-- rent: per person, in arrears: the months since the last rent withdrawal (a first one may
-  claim `rent_max_arrears_months`), at most once per calendar month.
+- rent: per person, in arrears, at most once per calendar month: the applicant states the
+  months claimed (the tenancy is on paper, no source gives it), paid at most for the months
+  since the last rent withdrawal and never more than `rent_max_arrears_months`.
 - property fee: once per calendar year per family (seed 000 wd-5 家庭每年一次); also at most
   a named property-fee invoice.
-- commercial loan: member and spouse together at most the repayments of the past 12 months.
+- commercial loan: member and spouse together at most the repayments of the 12 months the
+  credit report covers, less the family's withdrawals for the loan decided since that window
+  began (the report's date − 12 months).
+- maintenance fund: one home has a certificate and a purchase contract; the family's past
+  withdrawals under either count, and a withdrawal is stored under the certificate when known.
+- non-local member leaving a job: at an employer not depositing normally (deferred, sealed as
+  a whole, in arrears; seed 002) a reviewer sees the termination proof the member must upload.
 """
 
 from collections.abc import Callable
@@ -40,6 +48,7 @@ from hpf.withdrawals.facts import (
     ACCOUNT_SEALED,
     COMMERCIAL,
     CONSTRUCTION,
+    EMPLOYER_NORMAL,
     FUND,
     HEIR,
     HOUSE_SALE,
@@ -70,6 +79,10 @@ from hpf.withdrawals.kinds import (
 )
 
 AUTO_ROUTE, REVIEW_ROUTE, COUNTER_ROUTE = "auto", "review", "counter"
+
+# Partial kinds whose cap is the available balance by rule: a source that cannot answer leaves
+# the cap known. Every other partial kind's cap rests on a document the sources describe.
+BALANCE_IS_THE_CAP = frozenset({"wd.low_income", "wd.unemployed"})
 
 # Evidence fields each kind reads: the service asks these sources (and only these).
 SOURCES: dict[str, tuple[str, ...]] = {
@@ -124,6 +137,8 @@ class Assessment:
     closes_account: bool
     reason_code: str  # JGJ/T 320 withdrawal reason, for the record
     reference: str | None  # the document the withdrawal rests on, to store with it
+    # Materials this case needs beyond the kind's required ones (codes of kind.materials).
+    materials_required: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -186,6 +201,8 @@ class _Case:
     kind: Kind
     refusals: list[Reason] = field(default_factory=list)
     reviews: list[Reason] = field(default_factory=list)
+    reference: str | None = None  # the document stored with the withdrawal
+    materials: list[str] = field(default_factory=list)  # needed beyond the kind's own
 
     def refuse(self, code: str, message: str, **details: Any) -> None:
         self.refusals.append(Reason(code, message, details))
@@ -354,9 +371,14 @@ def _rent(case: _Case) -> int | None:
     if earlier:
         # In arrears since the last one, but never further back than a first claim may go.
         last = max(w.decided_on for w in earlier)
-        due = min(due, months_between(month_key(last), month_key(case.today)))
-    months = due if case.request.rent_months is None else min(case.request.rent_months, due)
-    return case.params.rent_monthly_cap_fen * max(0, months)
+        due = max(0, min(due, months_between(month_key(last), month_key(case.today))))
+    if case.request.rent_months is None:
+        # No source knows the tenancy: defaulting to every month due paid a year's rent on a
+        # lease of weeks.
+        case.refuse("WD_RENT_MONTHS_REQUIRED", f"请填写本次提取的租房月数（最多{due}个月）",
+                    max_months=due)
+        return case.params.rent_monthly_cap_fen * due
+    return case.params.rent_monthly_cap_fen * max(0, min(case.request.rent_months, due))
 
 
 def _property_fee(case: _Case) -> int | None:
@@ -382,16 +404,28 @@ def _maintenance_fund(case: _Case) -> int | None:
                     document="property_cert")
         return None
     payments = case.source("maintenance_payments")
+    paid: list = []
+    if payments is not UNAVAILABLE:
+        ids, _ = case.family()
+        paid = [m for m in payments if m.payer in ids
+                and ((r.cert_no and m.cert_no == r.cert_no)
+                     or (not r.cert_no and r.contract_no and m.contract_no == r.contract_no))]
+    # One home, two numbers: the family's withdrawals under the certificate or the contract
+    # all spend the same deposit, and the withdrawal is stored under the certificate.
+    documents = {ref} | {n for m in paid for n in (m.cert_no, m.contract_no) if n}
+    certs = sorted({m.cert_no for m in paid if m.cert_no})
+    if not r.cert_no and len(certs) == 1:
+        case.reference = certs[0]
+    if any(p.reference in documents for p in case.own_past("wd.maintenance_fund")):
+        case.refuse("WD_TOO_FREQUENT", f"已就{case.reference}办理过{case.kind.name_zh}",
+                    next_allowed_on=None, document_no=case.reference)
     if payments is UNAVAILABLE:
         return None
-    ids, _ = case.family()
-    paid = [m for m in payments if m.payer in ids
-            and ((r.cert_no and m.cert_no == r.cert_no)
-                 or (not r.cert_no and r.contract_no and m.contract_no == r.contract_no))]
     if not paid:
         case.no_match("maintenance_fund", ref, f"未查询到{ref}对应的住宅专项维修资金缴存信息")
         return None
-    used = sum(w.amount_fen for w in case.family_past(("wd.maintenance_fund",), ref))
+    used = sum(w.amount_fen for w in case.past
+               if w.kind == "wd.maintenance_fund" and w.reference in documents)
     return max(0, sum(m.amount_fen for m in paid) - used)
 
 
@@ -462,7 +496,9 @@ def _repay_commercial_loan(case: _Case) -> int | None:
     loan = _loan(case, COMMERCIAL, "商业住房贷款")
     if loan is None:
         return None
-    since = add_months(case.today, -12)
+    # repaid_12m_fen covers the 12 months up to the report: withdrawals decided since that
+    # window began were paid against those repayments (or later ones), so they count.
+    since = add_months(loan.reported_on or case.today, -12)
     used = sum(w.amount_fen for w in case.family_past(("wd.repay_commercial_loan",),
                                                        loan.contract_no) if w.decided_on > since)
     return max(0, loan.repaid_12m_fen - used)
@@ -564,7 +600,22 @@ def _leave_job_nonlocal(case: _Case) -> int | None:
             case.refuse("WD_SEALED_TOO_SHORT",
                         f"账户封存须满{p.non_local_sealed_months}个月，{possible_on}起可以办理",
                         sealed_since=m.sealed_since, possible_on=possible_on)
+    # Seed 002: only a normally depositing employer's leavers are spared the termination proof.
+    said = []
+    if m.employer_status != EMPLOYER_NORMAL:
+        said.append(_EMPLOYER_STATE_ZH.get(m.employer_status, "单位账户状态异常"))
+    if m.employer_arrears_months > 0:
+        said.append(f"欠缴住房公积金{m.employer_arrears_months}个月")
+    if said:
+        case.review("REVIEW_EMPLOYER_IRREGULAR",
+                    f"单位{'、'.join(said)}，离职提取须提供解除劳动关系证明，转人工审核",
+                    employer_status=m.employer_status, arrears_months=m.employer_arrears_months)
+        case.materials.append("termination_proof")
     return None
+
+
+_EMPLOYER_STATE_ZH = {"02": "账户尚在开户中", "03": "账户处于缓缴状态", "04": "账户已销户",
+                      "05": "账户已整体封存"}
 
 
 def _death(case: _Case) -> int | None:
@@ -627,7 +678,7 @@ def _check_channel(case: _Case) -> None:
     if k.mode == COUNTER and not r.at_counter:
         case.refuse("WD_COUNTER_ONLY", f"{k.name_zh}须到服务网点柜台办理")
     elif k.first_at_counter and not r.at_counter:
-        ref = reference_of(r)
+        ref = case.reference
         earlier = [p for p in case.own_past(k.code) if p.at_counter
                    and (k.code == "wd.rent" or p.reference == ref)]
         if not earlier:
@@ -637,7 +688,7 @@ def _check_channel(case: _Case) -> None:
 
 def _check_frequency(case: _Case) -> None:
     k, t = case.kind, case.today
-    ref = reference_of(case.request)
+    ref = case.reference
     next_on: date | None = None
     if k.frequency == ONCE_PER_MONTH:
         if any(month_key(p.decided_on) == month_key(t) for p in case.own_past(k.code)):
@@ -657,9 +708,9 @@ def _check_frequency(case: _Case) -> None:
                 next_on = due
                 message = f"同一{'住房' if k.code == 'wd.purchase' else '贷款'}每12个月最多提取一次，" \
                           f"{next_on}起可以再次办理"
-    elif k.frequency == ONCE_PER_DOCUMENT and k.code in (
-            "wd.down_payment", "wd.maintenance_fund", "wd.serious_illness"):
-        # Invoice kinds check each invoice in _named_invoices.
+    elif k.frequency == ONCE_PER_DOCUMENT and k.code in ("wd.down_payment", "wd.serious_illness"):
+        # Invoice kinds check each invoice in _named_invoices; the maintenance fund every
+        # number of its home in _maintenance_fund.
         if any(p.reference == ref for p in case.own_past(k.code)):
             case.refuse("WD_TOO_FREQUENT", f"已就{ref}办理过{k.name_zh}", next_allowed_on=None,
                         document_no=ref)
@@ -677,7 +728,8 @@ def assess(request: Request, member: MemberFacts, evidence: Evidence,
         return Assessment(request.kind, [Reason("WD_UNKNOWN_KIND", "不支持的提取类型",
                                                 {"kind": request.kind})],
                           0, 0, REVIEW_ROUTE, [], False, "99", None)
-    case = _Case(request, member, evidence, tuple(past), params, today, k)
+    case = _Case(request, member, evidence, tuple(past), params, today, k,
+                 reference=reference_of(request))
     _check_account(case)
     _check_applicant(case)
     _check_channel(case)
@@ -686,7 +738,14 @@ def assess(request: Request, member: MemberFacts, evidence: Evidence,
     _check_frequency(case)
     cap = RULES[k.code](case)
     # A partial kind whose cap rests on a source that did not answer: the reviewer checks it.
-    unknown_cap = cap is None and any(r.code == "REVIEW_SOURCE_UNAVAILABLE" for r in case.reviews)
+    unknown = [r.details["source"] for r in case.reviews if r.code == "REVIEW_SOURCE_UNAVAILABLE"]
+    unknown_cap = cap is None and bool(unknown)
+    if (unknown_cap and request.amount_fen is None and not k.closes_account
+            and k.code not in BALANCE_IS_THE_CAP):
+        zh = "、".join(_SOURCE_ZH.get(s, s) for s in unknown)
+        case.refuse("WD_AMOUNT_REQUIRED",
+                    f"{zh}信息暂时无法核验，不能确定可提取额度，请填写提取金额，由工作人员审核",
+                    sources=unknown)
 
     available = max(0, member.available_fen)
     amount = request.amount_fen
@@ -732,4 +791,5 @@ def assess(request: Request, member: MemberFacts, evidence: Evidence,
     else:
         route = AUTO_ROUTE
     return Assessment(k.code, case.refusals, 0 if case.refusals else max(0, allowed), cap, route,
-                      case.reviews, k.closes_account, k.reason_code, reference_of(request))
+                      case.reviews, k.closes_account, k.reason_code, case.reference,
+                      tuple(dict.fromkeys(case.materials)))

@@ -246,24 +246,27 @@ RENT_COUNTER = (counter_first("wd.rent", None, date(2026, 3, 15)),)
 
 def test_rent_months_in_arrears_times_the_monthly_cap():
     # Last rent withdrawal in March; now June: April, May, June = 3 × 1,500.00 = 4,500.00 yuan.
-    a = go("wd.rent", past=RENT_COUNTER)
+    a = go("wd.rent", past=RENT_COUNTER, rent_months=3)
     assert a.ok and a.cap_fen == 450_000 and a.allowed_fen == 450_000 and a.route == "auto"
     assert a.reason_code == "07"
     assert go("wd.rent", past=RENT_COUNTER, rent_months=2).allowed_fen == 300_000
+    # More months claimed than are due: the 3 due are paid.
+    assert go("wd.rent", past=RENT_COUNTER, rent_months=5).allowed_fen == 450_000
     # The first one, at the counter, may claim 12 months: 18,000.00 yuan.
-    first = go("wd.rent", at_counter=True)
+    first = go("wd.rent", at_counter=True, rent_months=12)
     assert first.ok and first.allowed_fen == 1_800_000
 
 
 def test_rent_arrears_reach_back_no_further_than_a_first_claim():
     # Last rent withdrawal three years ago: 12 months at most (18,000.00), not 36.
     past = (PastWithdrawal("wd.rent", 150_000, date(2023, 6, 5), at_counter=True),)
-    a = go("wd.rent", past=past)
+    a = go("wd.rent", past=past, rent_months=36)
     assert a.ok and a.cap_fen == 1_800_000
 
 
 def test_rent_cap_exceeded():
-    r = only(go("wd.rent", past=RENT_COUNTER, amount_fen=450_001), "WD_CAP_EXCEEDED")
+    r = only(go("wd.rent", past=RENT_COUNTER, rent_months=3, amount_fen=450_001),
+             "WD_CAP_EXCEEDED")
     assert r.message == "提取金额超过可提取额度4500.00元"
     assert r.details["cap_fen"] == 450_000
 
@@ -289,10 +292,11 @@ def test_rent_first_time_at_the_counter():
 
 
 def test_rent_with_the_registry_or_the_marriage_record_down_is_reviewed():
-    a = go("wd.rent", e=ev(homes=UNAVAILABLE), past=RENT_COUNTER)
+    # The cap (months × the monthly cap) needs no source: no amount has to be stated.
+    a = go("wd.rent", e=ev(homes=UNAVAILABLE), past=RENT_COUNTER, rent_months=3)
     assert a.ok and a.route == "review" and a.allowed_fen == 450_000
     assert a.review_reasons[0].details == {"source": "homes"}
-    a = go("wd.rent", e=ev(spouse_id_number=UNAVAILABLE), past=RENT_COUNTER)
+    a = go("wd.rent", e=ev(spouse_id_number=UNAVAILABLE), past=RENT_COUNTER, rent_months=3)
     assert a.ok and a.route == "review"
     assert a.review_reasons[0].message == "民政婚姻登记信息暂时无法查询，转人工审核"
 
@@ -613,7 +617,7 @@ def test_balance_refusals():
     r = only(go("wd.rent", m=m, past=RENT_COUNTER, amount_fen=200_001), "WD_INSUFFICIENT_BALANCE")
     assert r.message == "提取金额超过账户可用余额2000.00元"
     # Without an amount the payment is cut to what the balance allows.
-    a = go("wd.rent", m=m, past=RENT_COUNTER)
+    a = go("wd.rent", m=m, past=RENT_COUNTER, rent_months=3)
     assert a.ok and a.allowed_fen == 199_000 and a.cap_fen == 450_000
 
 
@@ -627,7 +631,8 @@ def test_bad_amount_and_unknown_kind():
 def test_every_reason_is_reported_not_just_the_first():
     home = Home("H9", 6000, date(2020, 1, 1), (ME,))
     a = go("wd.rent", m=member(account_status="06"), e=ev(homes=(home,)))
-    assert a.codes == ["WD_ACCOUNT_FROZEN", "WD_FIRST_TIME_AT_COUNTER", "WD_OWNS_HOME"]
+    assert a.codes == ["WD_ACCOUNT_FROZEN", "WD_FIRST_TIME_AT_COUNTER", "WD_OWNS_HOME",
+                       "WD_RENT_MONTHS_REQUIRED"]
     assert a.allowed_fen == 0
 
 
@@ -644,7 +649,7 @@ def test_evidence_defaults_to_unavailable_and_it_has_no_truth_value():
     with pytest.raises(TypeError):
         bool(UNAVAILABLE)
     # Nothing asked: rent cannot be approved automatically.
-    a = assess(Request("wd.rent"), member(), Evidence(), RENT_COUNTER, P, TODAY)
+    a = assess(Request("wd.rent", rent_months=1), member(), Evidence(), RENT_COUNTER, P, TODAY)
     assert a.ok and a.route == "review"
 
 
