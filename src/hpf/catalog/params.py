@@ -62,7 +62,7 @@ DEFAULTS: dict[str, tuple[str, list[tuple[date, Any]]]] = {
     "withdrawal.rent_monthly_cap_fen": ("租房提取每人每月限额（分）", [(date(2000, 1, 1), 150_000)]),
     "withdrawal.property_fee_cap_fen_per_m2_month": ("物业费提取每平方米每月限额（分）",
                                                      [(date(2000, 1, 1), 200)]),
-    "withdrawal.purchase_window_days": ("购房后可申请提取的期限（天）", [(date(2000, 1, 1), 730)]),
+    "withdrawal.purchase_window_months": ("购房后可申请提取的期限（月）", [(date(2000, 1, 1), 24)]),
     "withdrawal.non_local_sealed_months": ("非本市户口离职提取须封存月数", [(date(2000, 1, 1), 6)]),
     "materials.unused_retention_days": ("未用于业务申请的上传材料保留天数（逾期由清理作业删除）",
                                         [(date(2000, 1, 1), 30)]),
@@ -88,7 +88,7 @@ BOUNDS: dict[str, tuple[int, int]] = {
     "risk.applications_per_ip_hour": (1, 100_000), "consent.validity_days": (1, 3650),
     "withdrawal.min_balance_fen": (0, 10_000_000), "withdrawal.rent_monthly_cap_fen": (0, 10_000_000),
     "withdrawal.property_fee_cap_fen_per_m2_month": (0, 100_000),
-    "withdrawal.purchase_window_days": (30, 3650), "withdrawal.non_local_sealed_months": (0, 60),
+    "withdrawal.purchase_window_months": (1, 120), "withdrawal.non_local_sealed_months": (0, 60),
     # At least a week: a member uploads first and applies later, perhaps after a weekend.
     "materials.unused_retention_days": (7, 3650),
 }

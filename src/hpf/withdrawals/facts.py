@@ -215,7 +215,7 @@ class RuleParams:
     rent_monthly_cap_fen: int = 150_000  # §5: 1,500 yuan per person per month
     rent_max_arrears_months: int = 12  # months a first rent withdrawal may claim back
     property_fee_cap_fen_per_m2_month: int = 200  # demo city: 2 yuan per m² per month
-    purchase_window_days: int = 730  # §5: within 2 years of the purchase
+    purchase_window_months: int = 24  # §5: within 2 years of the purchase (calendar months)
     non_local_sealed_months: int = 6  # seed 002: sealed at least half a year
     renovation_window_days: int = 365  # invoices older than this are not accepted
     down_payment_window_days: int = 365  # the down payment receipt's validity

@@ -34,7 +34,7 @@ PARAMS = {
     "withdrawal.min_balance_fen": "min_balance_fen",
     "withdrawal.rent_monthly_cap_fen": "rent_monthly_cap_fen",
     "withdrawal.property_fee_cap_fen_per_m2_month": "property_fee_cap_fen_per_m2_month",
-    "withdrawal.purchase_window_days": "purchase_window_days",
+    "withdrawal.purchase_window_months": "purchase_window_months",
     "withdrawal.non_local_sealed_months": "non_local_sealed_months",
 }
 

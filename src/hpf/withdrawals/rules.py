@@ -16,7 +16,8 @@ cap. (Reserving the whole balance instead would leave the reviewer only "all or 
 Documented choices where the sources leave room:
 - purchase: member and spouse together at most the price, counting down payment withdrawals
   for the same contract; repeated withdrawals for the same home 12 months apart within the
-  window (seed 003 4.4: later withdrawals online "in the allowed periods").
+  window (seed 003 4.4: later withdrawals online "in the allowed periods"). "Within 2 years"
+  is calendar months from the contract or the registration (`purchase_window_months`).
 - down payment (seed 000 wd-7, the online variant): the down payment is the contract price
   minus the principal of the centre's fund loan financing that contract; member and spouse
   together at most that, one withdrawal each, within the receipt's validity.
@@ -321,10 +322,10 @@ def _purchase(case: _Case) -> int | None:
         case.refuse("WD_DOCUMENT_REQUIRED", "请提供购房合同编号或不动产权证书号",
                     document="purchase_proof")
         return None
-    deadline = bought_on + timedelta(days=p.purchase_window_days)
+    deadline = add_months(bought_on, p.purchase_window_months)
     if case.today > deadline:
         case.refuse("WD_PURCHASE_TOO_OLD",
-                    f"购房提取须在购房之日起{p.purchase_window_days}天内申请（截止{deadline}）",
+                    f"购房提取须在购房之日起{p.purchase_window_months}个月内申请（截止{deadline}）",
                     bought_on=bought_on, deadline=deadline)
     used = sum(w.amount_fen for w in case.family_past(("wd.purchase", "wd.down_payment"),
                                                        reference_of(r)))

@@ -1,11 +1,12 @@
 """The review's rule defects through the gateway: what gather reads for the rules (the home's
-two numbers, the employer's state) and what the service reserves."""
+two numbers, the employer's state, the parameter in months) and what the service reserves."""
 
 from datetime import date
 
 from sqlalchemy import select
 from wd_support import TODAY, balance, saver
 
+from hpf.catalog import params
 from hpf.config import get_settings
 from hpf.deposits.models import Employer, Member
 from hpf.exchange.housing_models import (
@@ -17,6 +18,7 @@ from hpf.exchange.housing_models import (
 )
 from hpf.kit import clock
 from hpf.kit.db import transaction
+from hpf.withdrawals import gather
 from hpf.withdrawals.models import WdApplication
 
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -152,3 +154,12 @@ def test_non_local_leaver_of_a_normal_employer_is_approved_without_the_proof(cit
                       city.sms_code(sun.headers, "wd.leave_job_nonlocal"), channel="app")
         assert r.status_code == 200, r.text
         assert r.json()["result"]["status"] == "approved"
+
+
+def test_purchase_window_is_read_in_months(city):
+    with clock.frozen(TODAY), transaction(city.url) as s:
+        assert gather.rule_params(s, TODAY).purchase_window_months == 24
+        params.set_value(s, "withdrawal.purchase_window_months", date(2026, 3, 1), 36)
+        params.clear_cache()
+        assert gather.rule_params(s, TODAY).purchase_window_months == 36
+        assert params.check_value("withdrawal.purchase_window_months", 120) == 120

@@ -108,11 +108,11 @@ def test_purchase_by_certificate_and_sale_invoice_at_the_counter():
 
 
 def test_purchase_too_old():
-    # 730 days after 2025-09-01 is 2027-09-01; the next day is too late.
+    # 24 months after 2025-09-01 is 2027-09-01; the next day is too late.
     a = go("wd.purchase", e=ev(contracts=(C1,)), past=PAST_C1, today=date(2027, 9, 2),
            contract_no="HT2025-001")
     r = only(a, "WD_PURCHASE_TOO_OLD")
-    assert r.message == "购房提取须在购房之日起730天内申请（截止2027-09-01）"
+    assert r.message == "购房提取须在购房之日起24个月内申请（截止2027-09-01）"
     assert r.details["deadline"] == date(2027, 9, 1)
     assert go("wd.purchase", e=ev(contracts=(C1,)), past=PAST_C1, today=date(2027, 9, 1),
               contract_no="HT2025-001").ok

@@ -4,7 +4,8 @@
 4 an amount the applicant must state when a source cannot give the cap;
 5 rent months the applicant must state;
 6 non-local leavers of an employer not depositing normally: reviewed, termination proof;
-7 the commercial loan cap over the credit report's 12 months.
+7 the commercial loan cap over the credit report's 12 months;
+10 the purchase window in calendar months.
 """
 
 from datetime import date
@@ -18,6 +19,7 @@ from hpf.withdrawals.facts import (
     Home,
     HousingLoan,
     IllnessRecord,
+    Invoice,
     MaintenancePayment,
     MemberFacts,
     PastWithdrawal,
@@ -232,3 +234,41 @@ def test_commercial_loan_without_a_report_date_counts_the_last_twelve_months():
     # it, so 15,600.00 − 6,000.00 = 9,600.00 is left.
     a = go("wd.repay_commercial_loan", e=ev(loans=(loan,)), past=past, loan_contract_no="SD")
     assert a.ok and a.cap_fen == 960_000
+
+
+# ---------------------------------------------------------------- 10 purchase window in months
+
+def test_purchase_within_24_calendar_months_across_a_leap_day():
+    c = PurchaseContract("HT23", (ME,), 9_000_000, date(2023, 3, 15))
+    past = (PastWithdrawal("wd.purchase", 100_000, date(2023, 4, 1), "HT23", "member", True),)
+    # 2023-03-15 + 24 months = 2025-03-15 (730 days would end on 2025-03-14: 2024 is leap).
+    a = go("wd.purchase", e=ev(contracts=(c,)), past=past, contract_no="HT23",
+           today=date(2025, 3, 15))
+    assert a.ok and a.cap_fen == 8_900_000
+    r = only(go("wd.purchase", e=ev(contracts=(c,)), past=past, contract_no="HT23",
+                today=date(2025, 3, 16)), "WD_PURCHASE_TOO_OLD")
+    assert r.message == "购房提取须在购房之日起24个月内申请（截止2025-03-15）"
+    assert r.details == {"bought_on": date(2023, 3, 15), "deadline": date(2025, 3, 15)}
+
+
+def test_purchase_window_parameter_in_months_clamps_to_the_months_end():
+    c = PurchaseContract("HT31", (ME,), 9_000_000, date(2024, 8, 31))
+    six = RuleParams(purchase_window_months=6)
+    # 2024-08-31 + 6 months = 2025-02-28.
+    assert go("wd.purchase", e=ev(contracts=(c,)), contract_no="HT31", params=six,
+              at_counter=True, today=date(2025, 2, 28)).ok
+    r = only(go("wd.purchase", e=ev(contracts=(c,)), contract_no="HT31", params=six,
+                at_counter=True, today=date(2025, 3, 1)), "WD_PURCHASE_TOO_OLD")
+    assert r.details["deadline"] == date(2025, 2, 28)
+
+
+def test_purchase_by_certificate_within_24_months_of_the_registration():
+    # Registered 2023-06-01: 24 months end on 2025-06-01; 730 days ended on 2025-05-31.
+    home = Home("C1", 8957, date(2023, 6, 1), (ME,))
+    inv = Invoice("FP", "house_sale", 50_000_000, date(2023, 5, 20), ME)
+    a = go("wd.purchase", e=ev(homes=(home,), invoices=(inv,)), at_counter=True, cert_no="C1",
+           invoice_nos=("FP",), today=date(2025, 6, 1))
+    assert a.ok and a.cap_fen == 50_000_000
+    assert only(go("wd.purchase", e=ev(homes=(home,), invoices=(inv,)), at_counter=True,
+                   cert_no="C1", invoice_nos=("FP",), today=date(2025, 6, 2)),
+                "WD_PURCHASE_TOO_OLD").details["deadline"] == date(2025, 6, 1)
