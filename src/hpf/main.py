@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hpf.config import get_settings
+from hpf.kit import sqlite_checkpoint
 from hpf.kit.db import session_factory
 from hpf.kit.errors import HpfError
 from hpf.kit.logs import configure_logging
@@ -33,7 +34,14 @@ async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
     """
     gc.collect()
     gc.freeze()
-    yield
+    # On SQLite, WAL checkpoints run in a thread of their own instead of inside whichever
+    # request's commit fills the log (hpf.kit.sqlite_checkpoint).
+    checkpointer = sqlite_checkpoint.start(_app.state.session_factory.kw["bind"])
+    try:
+        yield
+    finally:
+        if checkpointer is not None:
+            checkpointer.stop()
 
 
 def create_app(database_url: str | None = None) -> FastAPI:

@@ -40,8 +40,32 @@ _engines: dict[str, Engine] = {}
 _factories: dict[str, sessionmaker[Session]] = {}
 
 
+# Files whose WAL a background thread checkpoints (hpf.kit.sqlite_checkpoint): their
+# connections' own automatic checkpoint moves from SQLite's 1,000 pages to a safety net.
+_deferred_checkpoints: set[str] = set()
+AUTOCHECKPOINT_PAGES, DEFERRED_AUTOCHECKPOINT_PAGES = 1000, 10_000
+
+
+def defer_checkpoints(path: str, deferred: bool = True) -> None:
+    """Leave a file's checkpoints to a background thread (connections opened from now on)."""
+    key = str(Path(path).resolve())
+    if deferred:
+        _deferred_checkpoints.add(key)
+    else:
+        _deferred_checkpoints.discard(key)
+
+
+def sqlite_file(engine: Engine) -> str | None:
+    """The database file of an SQLite engine on disk; None otherwise."""
+    if engine.dialect.name != "sqlite":
+        return None
+    path = engine.url.database
+    return None if not path or path == ":memory:" else path
+
+
 def _sqlite_setup(engine: Engine, path: str) -> None:
-    write_lock = lock_for(str(Path(path).resolve())) if path else None
+    resolved = str(Path(path).resolve()) if path else ""
+    write_lock = lock_for(resolved) if path else None
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):  # noqa: ANN001
@@ -55,6 +79,9 @@ def _sqlite_setup(engine: Engine, path: str) -> None:
         cur.execute("PRAGMA busy_timeout=30000")
         cur.execute("PRAGMA cache_size=-200000")
         cur.execute("PRAGMA temp_store=MEMORY")
+        pages = (DEFERRED_AUTOCHECKPOINT_PAGES if resolved in _deferred_checkpoints
+                 else AUTOCHECKPOINT_PAGES)
+        cur.execute(f"PRAGMA wal_autocheckpoint={pages}")
         cur.close()
 
     @event.listens_for(engine, "begin")
