@@ -33,7 +33,7 @@ class Withdraw(Params):
     invoice_nos: Annotated[list[DocumentNo], Field(max_length=20)] = []
     loan_contract_no: DocumentNo | None = None
     illness_record_no: DocumentNo | None = None
-    # Rent: the months claimed in arrears (None: every month due).
+    # Rent: the months claimed in arrears (required for rent: WD_RENT_MONTHS_REQUIRED).
     rent_months: Annotated[int, Field(ge=1, le=12)] | None = None
     # Rent: also sign a scheduled monthly withdrawal (约定提取) for this many following months.
     schedule_months: Annotated[int, Field(ge=1, le=24)] | None = None
