@@ -42,7 +42,7 @@ def record(session: Session, event: str, outcome: str, *, actor_kind: str,
     row = AuditRecord(**{**fields, "at": datetime.fromisoformat(fields["at"])},
                       prev_hash=prev, hash=digest)
     session.add(row)
-    repository.set_head_hash(session, digest)
+    repository.set_head(session, seq, digest)
     session.flush()
     return row
 
