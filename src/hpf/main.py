@@ -2,6 +2,7 @@
 
 import contextlib
 import gc
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -22,6 +23,9 @@ from hpf.kit.logs import configure_logging
 log = structlog.get_logger()
 
 
+SWITCH_INTERVAL_S = 0.0005
+
+
 @contextlib.asynccontextmanager
 async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
     """Server start: move everything loaded so far out of the collector's sight.
@@ -34,6 +38,12 @@ async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
     """
     gc.collect()
     gc.freeze()
+    # A request thread back from the database waits for the GIL up to the switch interval
+    # while another thread computes, and it may hold a row lock (the audit chain's head) that
+    # every other request then waits on too. 0.5 ms instead of Python's 5 ms brought the p95 of
+    # bench.gateway_http at half load on PostgreSQL from about 55 ms to under 30 ms.
+    switch_interval = sys.getswitchinterval()
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
     # On SQLite, WAL checkpoints run in a thread of their own instead of inside whichever
     # request's commit fills the log (hpf.kit.sqlite_checkpoint).
     checkpointer = sqlite_checkpoint.start(_app.state.session_factory.kw["bind"])
@@ -42,6 +52,7 @@ async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
     finally:
         if checkpointer is not None:
             checkpointer.stop()
+        sys.setswitchinterval(switch_interval)
 
 
 def create_app(database_url: str | None = None) -> FastAPI:
