@@ -1,6 +1,8 @@
-"""The server's background WAL checkpoints on SQLite (hpf.kit.sqlite_checkpoint)."""
+"""The server's background WAL checkpoints on SQLite (hpf.kit.sqlite_checkpoint) and its GIL
+switch interval, both set for the server's lifetime only."""
 
 import os
+import sys
 import threading
 import time
 from pathlib import Path
@@ -10,7 +12,7 @@ from sqlalchemy import text
 
 from hpf.kit import db, sqlite_checkpoint
 from hpf.kit.migrate import upgrade
-from hpf.main import create_app
+from hpf.main import SWITCH_INTERVAL_S, create_app
 
 
 def _autocheckpoint(engine) -> int:
@@ -53,12 +55,15 @@ def test_a_server_on_sqlite_runs_one_and_stops_it(tmp_path: Path):
     url = f"sqlite:///{tmp_path / 'app.sqlite3'}"
     upgrade(url)
     engine = db.make_engine(url)
+    before = sys.getswitchinterval()
     try:
         with TestClient(create_app(url)) as client:
             assert client.get("/healthz").status_code == 200
             assert _autocheckpoint(engine) == 10_000
             assert "sqlite-checkpoint" in {t.name for t in threading.enumerate()}
+            assert sys.getswitchinterval() == SWITCH_INTERVAL_S  # set by the same lifespan
         assert "sqlite-checkpoint" not in {t.name for t in threading.enumerate()}
+        assert sys.getswitchinterval() == before
         engine.dispose()
         assert _autocheckpoint(engine) == 1000
     finally:
