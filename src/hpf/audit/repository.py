@@ -3,6 +3,8 @@
 from collections.abc import Iterator
 
 from sqlalchemy import Row, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from hpf.audit.domain import GENESIS
@@ -17,13 +19,16 @@ def next_link(session: Session) -> tuple[int, str]:
     Read under a row lock, then moved once by `set_head` with the new record's hash: one new
     row version of the head per record. (Moving the seq here and the hash there made two, and
     on PostgreSQL the one hot row's version chain grew twice as fast between prunings.)"""
-    head = session.execute(select(AuditHead.seq, AuditHead.hash)
-                           .where(AuditHead.id == HEAD_ID).with_for_update()).first()
+    stmt = select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == HEAD_ID).with_for_update()
+    head = session.execute(stmt).first()
     if head is None:
-        # First record ever: a concurrent first append fails on the primary key and retries.
-        session.add(AuditHead(id=HEAD_ID, seq=0, hash=GENESIS))
-        session.flush()
-        return 1, GENESIS
+        # First record ever. Two first appenders both find no row to lock: the head is
+        # inserted unless there (the loser waits for the winner's commit and skips), then
+        # locked and read like any other time.
+        insert = (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)
+        session.execute(insert(AuditHead).values(id=HEAD_ID, seq=0, hash=GENESIS)
+                        .on_conflict_do_nothing(index_elements=["id"]))
+        head = session.execute(stmt).one()
     return head.seq + 1, head.hash
 
 

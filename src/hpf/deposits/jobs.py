@@ -22,8 +22,11 @@ def settlement_year(settle_date: date) -> int:
     return settle_date.year - 1
 
 
-def year_rates(session: Session, year: int) -> list[tuple[date, int]]:
-    """The rate segments of an interest year (one row unless the rate changed inside it)."""
+def year_rates(session: Session, year: int | None) -> list[tuple[date, int]]:
+    """The rate segments of an interest year (one row unless the rate changed inside it);
+    none for an account out of its interest year (its interest is paid to date)."""
+    if year is None:
+        return []
     start, end = ledger_domain.interest_year_bounds(year)
     table = params.history(session, "interest.annual_rate_ppm")
     try:

@@ -322,5 +322,8 @@ def _analyse(url: str | None, spec: Any) -> None:
     tables = [t.__tablename__ for t in (getattr(spec, "table", None), getattr(spec, "people", None))
               if t is not None]
     with transaction(url) as session:
+        if session.get_bind().dialect.name == "sqlite":
+            # A sample, not a full scan: the write lock other writers wait on is held briefly.
+            session.execute(text("PRAGMA analysis_limit=1000"))
         for name in tables:
             session.execute(text(f"ANALYZE {name}"))

@@ -70,9 +70,13 @@ def bulk_credit(
     updated = _exec(
         session,
         f"UPDATE ledger_account SET balance_fen = balance_fen + s.amount_fen, "
-        f"accrual_fen_days = accrual_fen_days + s.amount_fen * :days "
+        f"accrual_fen_days = CASE WHEN ledger_account.accrual_year IS NULL THEN 0 "
+        f"ELSE accrual_fen_days + s.amount_fen * :days END "
         f"FROM {src} s WHERE ledger_account.id = s.account_id AND ledger_account.subject_code "
-        f"= :subj AND ledger_account.closed_on IS NULL AND ledger_account.accrual_year = :year",
+        f"= :subj AND ledger_account.closed_on IS NULL AND (ledger_account.accrual_year = :year "
+        # Out of its interest year: a closing withdrawal awaits the bank (suspend_accrual);
+        # a late remittance still lands, for staff to pay out with it.
+        f"OR ledger_account.accrual_year IS NULL)",
         {**params, "days": (end - value_date).days, "subj": domain.MEMBER_DEPOSITS,
          "year": year},
     ).rowcount

@@ -1,9 +1,11 @@
 """Disputed payouts (付款争议处理): what staff decide once they have asked the bank.
 
 A payout is held as `disputed` when the bank's statement contradicts the instruction (paid, but
-another amount) or when it failed after the member's account had closed. Its money waits in
-payouts pending (2190). A reviewer records what the bank confirmed, and an approver (a second
-staff member) approves before it takes effect, as every management change does:
+another amount) or when it failed after the member's account had closed; one the statement
+left out waits for the bank's next statement. Either way its money waits in payouts pending
+(2190), and staff may settle it here once they have the bank's word. A reviewer records what
+the bank confirmed, and an approver (a second staff member) approves before it takes effect,
+as every management change does:
 
 - paid: the bank confirms it paid the instructed amount (its reference recorded): the money
   leaves 2190 for the bank and a closing withdrawal closes the account;
@@ -28,7 +30,7 @@ from hpf.kit.ids import normalize_bank_card
 from hpf.kit.money import format_yuan
 from hpf.notices.service import send_sms
 from hpf.withdrawals import kinds, payouts
-from hpf.withdrawals.models import APPROVED, DISPUTED, WdApplication
+from hpf.withdrawals.models import APPROVED, DISPUTED, PAYING, WdApplication, WdPayoutBatch
 from hpf.withdrawals.schemas import BankCode
 
 OUTCOMES = {"paid": "银行确认已付", "returned": "银行确认未付，退回账户", "resend": "重新付款"}
@@ -65,7 +67,7 @@ def _resolve(ctx: Ctx, p: PayoutResolution) -> dict:
         WdApplication.application_no == p.application_no).with_for_update()).first()
     if app is None:
         raise NotFound("提取申请不存在", code="WD_NO_APPLICATION")
-    if app.status != DISPUTED:
+    if not (app.status == DISPUTED or (app.status == PAYING and _left_out(session, app))):
         raise Conflict("该笔付款不在争议待处理状态", code="WD_NOT_DISPUTED", state=app.status)
     ctx.member_id = app.member_id
     if p.outcome == "paid":
@@ -87,6 +89,14 @@ def _resolve(ctx: Ctx, p: PayoutResolution) -> dict:
     app.decision_reason = f"付款争议处理（{OUTCOMES[p.outcome]}）：{p.reason}"[:300]
     session.flush()
     return {"application_no": app.application_no, "status": app.status}
+
+
+def _left_out(session, app: WdApplication) -> bool:
+    """True for a payout the bank's statement of its batch left out (the batch waits)."""
+    batch = session.scalars(select(WdPayoutBatch).where(
+        WdPayoutBatch.batch_no == app.batch_no)).first()
+    return batch is not None and batch.status == "submitted" and bool(batch.problems) and (
+        app.application_no in batch.problems)
 
 
 def _payee_id(session, app: WdApplication) -> str:

@@ -100,6 +100,9 @@ def run_scheduled(factory: sessionmaker[Session], today: date | None = None) -> 
         if schedule.done_through is not None and schedule.done_through >= through:
             continue
         with factory() as session:
+            # Read again: staff may have ended it, or the member signed anew, since the list.
+            if session.get(WdSchedule, schedule.id).status != "active":
+                continue
             member_no = session.get(Member, schedule.member_id).member_no
         since = schedule.done_through or _previous_period(schedule.first_period)
         params = {"member_no": member_no, "bank_code": schedule.bank_code,
@@ -118,7 +121,9 @@ def run_scheduled(factory: sessionmaker[Session], today: date | None = None) -> 
             refused.append({"schedule_id": schedule.id, "period": through, "error": error})
         with factory() as session, session.begin():
             row = session.get(WdSchedule, schedule.id, with_for_update=True)
-            row.done_through, row.last_error = through, error
-            if through >= row.last_period:
-                row.status, row.ended_on = "ended", today
+            row.done_through = through
+            if row.status == "active":  # an end recorded meanwhile keeps its reason
+                row.last_error = error
+                if through >= row.last_period:
+                    row.status, row.ended_on = "ended", today
     return {"period": period, "filed": filed, "refused": refused, "retry": retry}

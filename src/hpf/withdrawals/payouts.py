@@ -196,6 +196,8 @@ def _same_answer(app: WdApplication, line) -> bool:
             line.bank_txn_id[:64] == app.bank_txn_id)
     if app.status == FAILED:
         return not line.succeeded
+    if app.status == DISPUTED and not line.succeeded:
+        return app.bank_txn_id is None  # failed after its account closed (_returned)
     return app.status == DISPUTED and line.succeeded and line.bank_txn_id[:64] == app.bank_txn_id
 
 
@@ -234,7 +236,9 @@ def _close(session: Session, member: Member, app: WdApplication, on: date) -> No
         with session.begin_nested():
             ledger.close_account(session, member.account_id, on)
     except ledger.LedgerError:
-        app.failure_reason = "付款后账户又有入账，未销户，请人工处理"
+        # Out of its interest year since approval (its interest was paid to date): the late
+        # money waits, without interest, for staff to pay it out with a closing withdrawal.
+        app.failure_reason = "付款后账户又有入账（暂不计息），未销户，请人工处理"
         return
     member.status, member.closed_on = M_WITHDRAWN_CLOSED, on
 

@@ -92,6 +92,29 @@ def test_concurrent_appends_never_fork_the_chain(pg_url):
         assert report.ok and report.checked == 1 + 8 * 15, report.problems
 
 
+def test_two_first_appends_on_an_empty_chain_both_land(pg_url):
+    """Nobody has a head row to lock yet: both insert it unless there, then link in turn."""
+    barrier, errors = threading.Barrier(2), []
+
+    def worker(n: int) -> None:
+        try:
+            with transaction(pg_url) as s:
+                barrier.wait()
+                audit.record(s, "login", "success", actor_kind="member", actor_id=n)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    with transaction(pg_url) as s:
+        report = audit.verify(s)
+        assert report.ok and report.checked == 2, report.problems
+
+
 def test_the_command_exits_non_zero_on_a_broken_chain(sqlite_url):
     _events(sqlite_url, 3)
 

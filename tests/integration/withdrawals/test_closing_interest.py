@@ -146,3 +146,29 @@ def test_a_failed_payout_to_an_account_closed_meanwhile_is_held_not_blocking_its
             batch = s.scalars(select(WdPayoutBatch)).one()
             assert batch.status == "settled"  # the rest of the batch is not held up
         assert balance(city, b.account_id) == (3_000_000 - 150_000, 0)
+
+
+def test_a_late_remittance_lands_on_an_account_awaiting_its_closing_payout(city):
+    """The account is out of its interest year until the bank answers; an employer's monthly
+    list (a bulk credit) naming it must still go through, not be refused whole."""
+    from hpf.ledger import bulk
+    from hpf.ledger import domain as ledger_domain
+    from hpf.ledger import service as ledger
+
+    old = _retire(city, 38, "郑晚缴")
+    with clock.frozen(APPROVED_ON), transaction(city.url) as s:
+        bank = ledger.system_account(s, ledger_domain.BANK_SETTLEMENT, "bank", None, "委托银行结算户")
+        bulk.bulk_credit(s, "remit", "SELECT :a AS account_id, 50000 AS amount_fen, "
+                         "202606 AS period", {"a": old.account_id}, debit_account_id=bank.id,
+                         value_date=APPROVED_ON, summary="六月汇缴")
+    assert balance(city, old.account_id) == (50_000, 0)
+    city.ledger_ok()
+    with clock.frozen(ANSWERED_ON):
+        assert jobs.run_reconcile(session_factory(city.url), ANSWERED_ON)["paid"] == 1
+    with transaction(city.url) as s:
+        account = s.get(LedgerAccount, old.account_id)
+        assert account.closed_on is None  # the late money keeps it open, for staff
+        member = s.scalars(select(Member).where(Member.member_no == old.member_no)).one()
+        assert member.status != "05"
+    assert _interest_credited(city, old.account_id) == INTEREST_TO_DATE  # still once
+    city.ledger_ok()

@@ -331,3 +331,32 @@ def test_staff_settle_a_disputed_payout_with_two_pairs_of_eyes(city, outcome):
             assert jobs.run_reconcile(factory, TODAY)["paid"] == 1
             assert _app(city, number).status == "paid"
             city.ledger_ok()
+
+
+def test_staff_settle_a_payout_the_bank_never_answered_for(city):
+    with clock.frozen(TODAY):
+        a = saver(city, 45, "戊遗漏", 3_000_000)
+        b = saver(city, 46, "己遗漏", 3_000_000)
+        numbers = []
+        for who in (a, b):
+            r = city.call("wd.rent", {"member_no": who.member_no, "bank_code": "ICBC",
+                                      "card_no": who.card_no, "rent_months": 1},
+                          city.staff("clerk"), channel="counter")
+            numbers.append(r.json()["application_no"])
+        bank = _Bank()  # pays the first, leaves the second out
+        with transaction(city.url) as s:
+            payouts.make_batches(s, TODAY)
+            payouts.submit_pending(s, bank)
+        params = {"application_no": numbers[1], "outcome": "returned", "reason": "银行确认未付"}
+        # Before any statement it is simply with the bank: not for staff to settle.
+        early = _resolve(city, params).json()
+        assert early["status"] == "failed" and early["error"]["code"] == "WD_NOT_DISPUTED"
+        with transaction(city.url) as s:
+            assert payouts.reconcile(s, bank, TODAY)["waiting"] == [numbers[1]]
+        assert _resolve(city, params).json()["status"] == "succeeded"
+        assert _app(city, numbers[1]).status == "failed"
+        assert balance(city, b.account_id) == (3_000_000, 0)  # back, whole
+        with transaction(city.url) as s:  # the next run finds nothing left waiting
+            assert payouts.reconcile(s, bank, TODAY)["waiting"] == []
+            assert s.scalars(select(WdPayoutBatch)).one().status == "settled"
+        city.ledger_ok()
