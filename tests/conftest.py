@@ -131,6 +131,22 @@ def db_url(request: pytest.FixtureRequest) -> str:
     return request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url")
 
 
+@pytest.fixture(params=["sqlite", pytest.param("pg", marks=pytest.mark.pg)])
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database (not migrated) on each engine, for migration tests."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'old.sqlite3'}"
+        return
+    server = request.getfixturevalue("pg_server")
+    name = f"em_{tmp_path.name[-20:].lower().replace('-', '_')}"
+    url = server.create_database(name)
+    try:
+        yield url
+    finally:
+        db.dispose_all()
+        server.drop_database(name)
+
+
 # --- Redis -----------------------------------------------------------------------------------
 
 @pytest.fixture(scope="session")

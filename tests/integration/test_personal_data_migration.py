@@ -1,11 +1,8 @@
 """Migration 0008: a database at 0007 with plaintext personal data upgrades; afterwards no
 plaintext is left, the member is found by ID number and logs in; the downgrade restores it."""
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
-from pathlib import Path
 
-import pytest
 from sqlalchemy import (
     Boolean,
     Date,
@@ -32,22 +29,6 @@ CONTACT = "13787654321"
 CARD = "6222021234567890123"
 PASSWORD = "Member2024pw"
 PARAMS = '{"name": "张三", "id_number": "530102199005170053", "phone": "13912345678"}'
-
-
-@pytest.fixture(params=["sqlite", pytest.param("pg", marks=pytest.mark.pg)])
-def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty database (not migrated) on each engine."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'old.sqlite3'}"
-        return
-    server = request.getfixturevalue("pg_server")
-    name = f"pd_{tmp_path.name[-20:].lower().replace('-', '_')}"
-    url = server.create_database(name)
-    try:
-        yield url
-    finally:
-        db.dispose_all()
-        server.drop_database(name)
 
 
 def _plain_engine(url: str) -> Engine:

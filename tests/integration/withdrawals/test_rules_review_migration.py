@@ -2,32 +2,13 @@
 withdrawal.purchase_window_months (whole months, rounded down), and back on downgrade."""
 
 import json
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 
-import pytest
 from sqlalchemy import create_engine, text
 
-from hpf.kit import db, migrate
+from hpf.kit import migrate
 
 OLD, NEW = "withdrawal.purchase_window_days", "withdrawal.purchase_window_months"
-
-
-@pytest.fixture(params=["sqlite", pytest.param("pg", marks=pytest.mark.pg)])
-def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty database (not migrated) on each engine."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'old.sqlite3'}"
-        return
-    server = request.getfixturevalue("pg_server")
-    name = f"pw_{tmp_path.name[-20:].lower().replace('-', '_')}"
-    url = server.create_database(name)
-    try:
-        yield url
-    finally:
-        db.dispose_all()
-        server.drop_database(name)
 
 
 def _rows(url: str) -> list[tuple[str, date, object, str | None]]:
